@@ -1,0 +1,62 @@
+"""One exception hierarchy for SpaceKG.
+
+Library code raises these; only the CLI (and the web layer's error handlers) turn them
+into exit codes or HTTP answers. Subclass ``SpaceKGError`` for any new failure so callers
+can catch one base class and still tell the cases apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SpaceKGError(Exception):
+    """Base class of every error SpaceKG raises on purpose."""
+
+
+class InputError(SpaceKGError):
+    """An input file cannot be read or parsed (bad syntax, unknown format, missing file)."""
+
+
+class ValidationFailed(SpaceKGError):
+    """SHACL validation found violations.
+
+    ``report`` is the :class:`spacekg.validate.ValidationReport` (kept as ``Any`` here so this
+    module imports nothing heavy).
+    """
+
+    def __init__(self, message: str, report: Any = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ReasonerUnavailable(SpaceKGError):
+    """The OWL reasoner cannot run (Java missing, owlready2 failing to start HermiT)."""
+
+
+class InconsistentOntology(SpaceKGError):
+    """HermiT found the ontology plus data inconsistent, or some classes unsatisfiable.
+
+    ``individuals`` names the offending individuals found, ``classes`` the unsatisfiable
+    classes or the disjoint classes involved; either may be empty when nothing more precise
+    could be found.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        individuals: tuple[str, ...] = (),
+        classes: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.individuals = individuals
+        self.classes = classes
+
+
+class BuildError(SpaceKGError):
+    """The build could not produce or reuse its output (I/O, store loading, bad manifest)."""
+
+
+class QueryError(SpaceKGError):
+    """A SPARQL query is malformed or cannot be evaluated."""
