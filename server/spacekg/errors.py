@@ -60,3 +60,42 @@ class BuildError(SpaceKGError):
 
 class QueryError(SpaceKGError):
     """A SPARQL query is malformed or cannot be evaluated."""
+
+
+class ConfigError(SpaceKGError):
+    """A setting (CLI option, environment variable, app config) has an unusable value."""
+
+
+class UnsafeQuery(QueryError):
+    """A query asks for something the endpoint refuses: SERVICE, LOAD, updates, remote FROM."""
+
+
+class QueryTimeout(SpaceKGError):
+    """A query ran past the time limit and was stopped. ``limit`` is in seconds."""
+
+    def __init__(self, message: str, *, limit: float) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class NotAcceptable(SpaceKGError):
+    """No representation matches the request's Accept header or format parameter.
+
+    ``available`` lists the media types that could have been served.
+    """
+
+    def __init__(self, message: str, *, available: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.available = available
+
+
+class BadRequest(SpaceKGError):
+    """A protocol request is malformed: missing or repeated query, wrong media type, bad bytes."""
+
+
+class RequestTooLarge(SpaceKGError):
+    """A request body is over the configured size limit."""
+
+
+class Overloaded(SpaceKGError):
+    """No query worker became free in time; the client may retry."""

@@ -1,0 +1,178 @@
+"""One small interface in front of every SPARQL backend.
+
+Routes and the query pool speak only to :class:`Store`; a class per backend implements it
+(``oxigraph.py`` the default, ``memory.py`` rdflib's reference engine, ``remote.py`` a SPARQL
+1.1 engine reached over HTTP). Tests can swap in a tiny one.
+
+The data is read-only while serving: ``load`` runs at start-up (and in tests). Every call to
+``load``/``clear`` changes ``generation``, which the web layer uses as the ETag seed and to
+empty its result cache.
+
+Result objects carry RDF terms that are either rdflib terms (``URIRef``, ``BNode``,
+``Literal``) or pyoxigraph terms (``NamedNode``, ``BlankNode``, ``Literal``); the serialisers
+in :mod:`spacekg.results` accept both, so a backend hands over what it has without
+converting. ``None`` in a row is an unbound variable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# An RDF term from rdflib or pyoxigraph (see the module docstring).
+Term = Any
+Triple = tuple[Term, Term, Term]
+# A quad's fourth element is the graph IRI as a string, or None for the default graph.
+Quad = tuple[Term, Term, Term, str | None]
+
+
+@dataclass
+class SolutionsResult:
+    """Answer to SELECT: variable names (without '?') and rows aligned with them."""
+
+    variables: list[str]
+    rows: Iterator[Sequence[Term | None]]
+
+
+@dataclass
+class BooleanResult:
+    """Answer to ASK."""
+
+    value: bool
+
+
+@dataclass
+class GraphResult:
+    """Answer to CONSTRUCT and DESCRIBE: a lazy stream of triples."""
+
+    triples: Iterator[Triple]
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+QueryResult = SolutionsResult | BooleanResult | GraphResult
+
+
+class Store(ABC):
+    """A read-mostly RDF dataset that answers SPARQL 1.1 queries.
+
+    The default graph seen by queries is the union of all named graphs (unless the request
+    names its own with ``default_graph_uris``).
+    """
+
+    #: Short name shown in the service description and logs ("oxigraph", "memory", "remote").
+    kind: str = "abstract"
+
+    def __init__(self) -> None:
+        self._generation = uuid.uuid4().hex
+
+    @property
+    def generation(self) -> str:
+        """Opaque token that changes whenever the data changes (ETag seed, cache key)."""
+        return self._generation
+
+    def _touch(self) -> None:
+        """Backends call this after any change of data."""
+        self._generation = uuid.uuid4().hex
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Evaluate a read-only SPARQL query.
+
+        ``default_graph_uris``/``named_graph_uris`` are the protocol's ``default-graph-uri``
+        and ``named-graph-uri``: when either is given, the query's dataset is exactly the
+        graphs named (an empty default graph if only named graphs are given). When neither is
+        given the default graph is the union of all named graphs and every named graph is
+        available to ``GRAPH``. ``timeout`` (seconds) is a hint a backend may enforce itself
+        (a remote engine); the caller stops runaway queries regardless.
+
+        Raises :class:`spacekg.errors.QueryError` for a malformed query or one the backend
+        cannot evaluate. Callers check safety (no SERVICE, LOAD, updates) before calling.
+        """
+
+    @abstractmethod
+    def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
+        """Add RDF to the dataset; return the number of statements read.
+
+        ``source`` is a file path (format from its extension: .ttl .nt .nq .trig .rdf/.owl
+        .jsonld) or an iterable of quads. ``graph`` (an IRI) puts triples — and the quads of a
+        dataset file — in that named graph; ``None`` keeps a dataset file's own graphs and puts
+        the triples of a graph file in the default graph. Raises
+        :class:`spacekg.errors.InputError` if the file cannot be read.
+        """
+
+    @abstractmethod
+    def graph_names(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
+
+    @abstractmethod
+    def triple_count(self, graph: str | None = None) -> int:
+        """Statements in one named graph, or in the whole dataset (all quads) when None."""
+
+    def clear(self) -> None:
+        """Remove all data (tests and reloads)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be cleared")
+
+    def close(self) -> None:
+        """Release files, connections and processes held by the store."""
+
+
+def guess_rdf_format(path: str | Path) -> str:
+    """Media type of an RDF file from its extension; raises InputError if unknown."""
+    from spacekg.errors import InputError
+
+    suffix = Path(path).suffix.lower()
+    try:
+        return _EXTENSIONS[suffix]
+    except KeyError:
+        raise InputError(f"unknown RDF file extension {suffix!r} for {path}") from None
+
+
+_EXTENSIONS = {
+    ".ttl": "text/turtle",
+    ".turtle": "text/turtle",
+    ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
+    ".trig": "application/trig",
+    ".rdf": "application/rdf+xml",
+    ".owl": "application/rdf+xml",
+    ".xml": "application/rdf+xml",
+    ".jsonld": "application/ld+json",
+}
+
+DATASET_FORMATS = frozenset({"application/n-quads", "application/trig"})
+
+
+def open_store(spec: str, **options: Any) -> Store:
+    """Open a backend from the CLI's ``--store`` value.
+
+    ``memory`` → rdflib Dataset; ``oxigraph`` → in-memory Oxigraph; ``oxigraph:DIR`` → on-disk
+    Oxigraph at DIR (``read_only=True`` opens it read-only so several processes share it);
+    ``http(s)://…`` → a remote SPARQL 1.1 engine.
+    """
+    if spec == "memory":
+        from spacekg.stores.memory import MemoryStore
+
+        return MemoryStore()
+    if spec == "oxigraph" or spec.startswith("oxigraph:"):
+        from spacekg.stores.oxigraph import OxigraphStore
+
+        path = spec.partition(":")[2] or None
+        return OxigraphStore(path, read_only=bool(options.get("read_only", False)))
+    if spec.startswith(("http://", "https://")):
+        from spacekg.stores.remote import RemoteStore  # type: ignore[import-not-found]
+
+        return RemoteStore(spec, **options)  # type: ignore[no-any-return]
+    from spacekg.errors import ConfigError
+
+    raise ConfigError(f"unknown store {spec!r}: use memory, oxigraph[:DIR] or an http(s) URL")
