@@ -1,0 +1,581 @@
+"""A SPARQL 1.1 engine reached over HTTP (Virtuoso, Fuseki, GraphDB, QLever, Neptune).
+
+Why this backend exists: it is the path past one machine. The dataset is loaded with the
+Graph Store Protocol (``POST ?graph=``) when a GSP endpoint is configured, otherwise with
+SPARQL Update ``INSERT DATA``; queries go through the SPARQL 1.1 Protocol.
+
+Union default graph, kept without rewriting queries: engines disagree on what the default
+graph is (Virtuoso's is every graph it holds, its system graphs included), so unless the
+request or the query names its own dataset, every query is sent with one ``default-graph-uri``
+and one ``named-graph-uri`` per graph of *this* dataset. The query text is never edited.
+
+Ownership: the store treats each graph it loads as its own; the first load into a graph in the
+life of a store replaces what the engine held in that graph (so a restart reloads instead of
+merging stale data), later loads add. ``clear`` drops only those graphs.
+
+Blank nodes are scoped per request by every engine, so a graph that contains blank nodes is
+sent in one request; blank nodes shared between graphs are not kept shared (N-Quads allows it,
+the protocol cannot express it).
+
+Virtuoso specifics, handled here: its ``timeout`` parameter and ``MaxQueryExecutionTime``
+return *partial* results flagged only by ``X-SQL-State`` headers, which this store refuses;
+its ``ResultSetMaxRows`` (10,000 by default) truncates silently and must be raised in
+``virtuoso.ini`` (``scripts/virtuoso.sh`` does).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pyoxigraph
+import requests
+from rdflib import BNode, Literal, URIRef
+from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
+
+from spacekg.errors import (
+    BuildError,
+    ConfigError,
+    InputError,
+    QueryError,
+    QueryTimeout,
+    SpaceKGError,
+)
+from spacekg.stores import (
+    DATASET_FORMATS,
+    BooleanResult,
+    GraphResult,
+    Quad,
+    QueryResult,
+    SolutionsResult,
+    Store,
+    guess_rdf_format,
+)
+
+#: Graph that holds triples loaded "into the default graph": the protocol has no portable
+#: way to write the engine's own default graph without mixing in its system data.
+DEFAULT_GRAPH_BUCKET = "urn:x-spacekg:default-graph"
+#: Graph that is never written: names an empty default graph (or empty named-graph set).
+EMPTY_GRAPH = "urn:x-spacekg:empty"
+
+#: Graphs Virtuoso creates for itself; excluded when the dataset's graphs are discovered.
+_VIRTUOSO_SYSTEM_PREFIXES = (
+    "http://www.openlinksw.com/",
+    "http://www.w3.org/ns/ldp#",
+    "http://localuriqaserver/",
+    "http://www.w3.org/2002/07/owl#",
+    "urn:x-spacekg:",
+)
+
+_SPARQL_JSON = "application/sparql-results+json"
+_GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+# IRIs this module writes into SPARQL text itself (graph names only): no characters that
+# could end the IRI early. User queries are never edited.
+_SAFE_IRI = re.compile(r"^[^\s<>\"{}|^`\\]+$")
+
+
+class RemoteStoreError(SpaceKGError):
+    """The remote engine is unreachable or answered with something that is not SPARQL."""
+
+
+class RemoteStore(Store):
+    """Dataset held by a SPARQL 1.1 engine behind the protocol.
+
+    ``endpoint`` is the query URL; user:password in it is taken as credentials. Writes go to
+    ``gsp_endpoint`` (Graph Store Protocol) if given, else to ``update_endpoint`` (default: the
+    query URL) by SPARQL Update. ``auth`` is ``"digest"`` (Virtuoso's ``-auth`` endpoints) or
+    ``"basic"``. ``graphs`` declares the dataset's named graphs when the engine was loaded by
+    someone else; otherwise they are the graphs this store loaded, or, failing both, those
+    the engine lists (minus Virtuoso's system graphs). ``union="native"`` trusts the engine's
+    own default graph to be the union (Fuseki ``unionDefaultGraph``) and sends no graph list.
+    ``timeout`` bounds each request in seconds; ``batch_size`` is the triples per write.
+    """
+
+    kind = "remote"
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        update_endpoint: str | None = None,
+        gsp_endpoint: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        auth: str = "digest",
+        graphs: Sequence[str] | None = None,
+        union: str = "explicit",
+        timeout: float = 60.0,
+        batch_size: int = 50_000,
+        read_only: bool = False,
+    ) -> None:
+        super().__init__()
+        self.endpoint, url_user, url_password = _split_credentials(endpoint)
+        user = user if user is not None else url_user
+        password = password if password is not None else url_password
+        self.update_endpoint = update_endpoint or self.endpoint
+        self.gsp_endpoint = gsp_endpoint
+        if union not in ("explicit", "native"):
+            raise ConfigError(f"union must be 'explicit' or 'native', not {union!r}")
+        if auth not in ("digest", "basic"):
+            raise ConfigError(f"auth must be 'digest' or 'basic', not {auth!r}")
+        self.union = union
+        self.timeout = timeout
+        self.batch_size = batch_size
+        self.read_only = read_only
+        self._auth: AuthBase | None = None
+        if user is not None:
+            cls = HTTPDigestAuth if auth == "digest" else HTTPBasicAuth
+            self._auth = cls(user, password or "")
+        self._graphs: set[str] = set()
+        self._declared = graphs is not None
+        for g in graphs or ():
+            self._graphs.add(_checked_iri(g))
+        self._owned: set[str] = set()
+        self._has_default = False
+        self._discovered = False
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.trust_env = False  # loopback engines: never route through a proxy
+            self._local.session = session
+        return session
+
+    def _post(
+        self,
+        url: str,
+        *,
+        timeout: float | None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        limit = timeout if timeout is not None else self.timeout
+        try:
+            return self._session().post(
+                url, timeout=(min(10.0, limit), limit), auth=self._auth, **kwargs
+            )
+        except requests.Timeout as exc:
+            raise QueryTimeout(
+                f"the remote SPARQL engine did not answer within {limit:g} s", limit=limit
+            ) from exc
+        except requests.RequestException as exc:
+            raise RemoteStoreError(f"remote SPARQL engine at {url} unreachable: {exc}") from exc
+
+    # -- dataset ------------------------------------------------------------------------
+
+    def _dataset_graphs(self) -> list[str]:
+        """Named graphs of the dataset, discovering them once if nobody declared or loaded any."""
+        if not self._graphs and not self._declared and not self._discovered:
+            with self._lock:
+                if not self._discovered:
+                    self._graphs.update(self._discover_graphs())
+                    self._discovered = True
+        return sorted(self._graphs)
+
+    def _discover_graphs(self) -> list[str]:
+        response = self._post(
+            self.endpoint,
+            timeout=None,
+            data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+            headers={"Accept": _SPARQL_JSON},
+        )
+        result = self._parse_response(response, "SELECT")
+        assert isinstance(result, SolutionsResult)
+        names = [str(row[0]) for row in result.rows if row[0] is not None]
+        if DEFAULT_GRAPH_BUCKET in names:
+            self._has_default = True
+        return [g for g in names if not g.startswith(_VIRTUOSO_SYSTEM_PREFIXES)]
+
+    def refresh(self) -> None:
+        """Forget discovered graphs (the engine was loaded by someone else meanwhile)."""
+        with self._lock:
+            if not self._declared and not self._owned:
+                self._graphs.clear()
+                self._discovered = False
+        self._touch()
+
+    def graph_names(self) -> list[str]:
+        return self._dataset_graphs()
+
+    def _union_graphs(self) -> list[str]:
+        graphs = self._dataset_graphs()
+        return [*graphs, DEFAULT_GRAPH_BUCKET] if self._has_default else graphs
+
+    # -- queries ------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> QueryResult:
+        form, has_dataset_clause = query_shape(sparql)
+        data: list[tuple[str, str]] = [("query", sparql)]
+        if default_graph_uris or named_graph_uris:
+            # The request names its dataset: exactly those graphs, empty where unnamed.
+            data += [("default-graph-uri", g) for g in default_graph_uris or (EMPTY_GRAPH,)]
+            data += [("named-graph-uri", g) for g in named_graph_uris or (EMPTY_GRAPH,)]
+        elif not has_dataset_clause and self.union == "explicit":
+            union = self._union_graphs() or [EMPTY_GRAPH]
+            data += [("default-graph-uri", g) for g in union]
+            data += [("named-graph-uri", g) for g in self._dataset_graphs() or [EMPTY_GRAPH]]
+        accept = _GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _SPARQL_JSON
+        response = self._post(self.endpoint, timeout=timeout, data=data, headers={"Accept": accept})
+        return self._parse_response(response, form, timeout=timeout)
+
+    def _parse_response(
+        self, response: requests.Response, form: str, *, timeout: float | None = None
+    ) -> QueryResult:
+        if response.status_code >= 400:
+            message = response.text.strip() or response.reason
+            if response.status_code in (400, 406, 415) or "syntax" in message.lower():
+                raise QueryError(f"remote SPARQL engine refused the query: {message}")
+            raise RemoteStoreError(
+                f"remote SPARQL engine failed ({response.status_code}): {message[:2000]}"
+            )
+        state = response.headers.get("X-SQL-State")
+        if state:
+            # Virtuoso's "anytime" answer: partial results after its time limit. Never serve.
+            limit = timeout if timeout is not None else self.timeout
+            raise QueryTimeout(
+                "the remote SPARQL engine stopped the query at its own time limit "
+                f"({state}: {response.headers.get('X-SQL-Message', '')}); partial results refused",
+                limit=limit,
+            )
+        ctype = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            return _parse_graph(response.content, ctype)
+        if ctype not in (_SPARQL_JSON, "application/json"):
+            raise RemoteStoreError(f"remote SPARQL engine answered {ctype or 'no media type'}")
+        try:
+            doc = json.loads(response.content)
+        except ValueError as exc:
+            raise RemoteStoreError(f"remote SPARQL engine sent invalid JSON: {exc}") from exc
+        if "boolean" in doc:
+            return BooleanResult(bool(doc["boolean"]))
+        variables = list(doc.get("head", {}).get("vars", []))
+        bindings = doc.get("results", {}).get("bindings", [])
+        rows = ([_term(b.get(v)) for v in variables] for b in bindings)
+        return SolutionsResult(variables, rows)
+
+    def triple_count(self, graph: str | None = None) -> int:
+        if graph is not None:
+            named = [_checked_iri(graph)]
+        else:
+            named = self._union_graphs()
+        if not named:
+            return 0
+        data = [("query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")]
+        data += [("default-graph-uri", EMPTY_GRAPH)]
+        data += [("named-graph-uri", g) for g in named]
+        response = self._post(
+            self.endpoint, timeout=None, data=data, headers={"Accept": _SPARQL_JSON}
+        )
+        result = self._parse_response(response, "SELECT")
+        assert isinstance(result, SolutionsResult)
+        row = next(iter(result.rows))
+        return int(str(row[0]))
+
+    # -- writes -------------------------------------------------------------------------
+
+    def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
+        """Send RDF to the engine; see the class docstring for ownership and batching.
+
+        Raises InputError if the file cannot be parsed, RemoteStoreError/BuildError if the
+        engine refuses the data.
+        """
+        if self.read_only:
+            raise ConfigError("this remote store was opened read-only")
+        target = _checked_iri(graph) if graph is not None else None
+        quads = _read_quads(source, target)
+        buffers: dict[str, list[pyoxigraph.Triple]] = {}
+        has_bnode: dict[str, bool] = {}
+        count = 0
+        try:
+            for s, p, o, g in quads:
+                name = target or (g if g is not None else DEFAULT_GRAPH_BUCKET)
+                buf = buffers.setdefault(name, [])
+                triple = pyoxigraph.Triple(s, p, o)
+                buf.append(triple)
+                if _has_bnode(triple):
+                    has_bnode[name] = True
+                count += 1
+                if len(buf) >= self.batch_size and not has_bnode.get(name):
+                    self._write(name, buf)
+                    buffers[name] = []
+        except SyntaxError as exc:
+            raise InputError(f"cannot parse {source}: {exc}") from exc
+        for name, buf in buffers.items():
+            if buf or name not in self._owned:
+                self._write(name, buf)
+        self._touch()
+        return count
+
+    def _write(self, graph: str, triples: list[pyoxigraph.Triple]) -> None:
+        first = graph not in self._owned
+        if first:
+            self._drop(graph)
+            self._owned.add(graph)
+            if graph == DEFAULT_GRAPH_BUCKET:
+                self._has_default = True
+            else:
+                self._graphs.add(graph)
+        if not triples:
+            return
+        body = pyoxigraph.serialize(triples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        assert body is not None
+        if self.gsp_endpoint:
+            response = self._post(
+                self.gsp_endpoint,
+                timeout=None,
+                params={"graph": graph},
+                data=body,
+                headers={"Content-Type": "application/n-triples; charset=utf-8"},
+            )
+        else:
+            # Non-ASCII as \u escapes: Virtuoso reads update bodies as Latin-1 whatever the
+            # charset says. Blank nodes: INSERT DATA may not hold them on Virtuoso, while an
+            # INSERT template with one empty solution means the same everywhere.
+            text = _ascii_escape(body.decode("utf-8"))
+            graph_text = f"GRAPH <{_checked_iri(graph)}> {{\n{text}}}"
+            if any(_has_bnode(t) for t in triples):
+                update = f"INSERT {{ {graph_text} }} WHERE {{}}".encode("ascii")
+            else:
+                update = f"INSERT DATA {{ {graph_text} }}".encode("ascii")
+            response = self._post(
+                self.update_endpoint,
+                timeout=None,
+                data=update,
+                headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+            )
+        if response.status_code >= 400:
+            raise BuildError(
+                f"remote SPARQL engine refused data for <{graph}> "
+                f"({response.status_code}): {response.text.strip()[:2000]}"
+            )
+
+    def _drop(self, graph: str) -> None:
+        if self.gsp_endpoint:
+            response = self._delete_gsp(graph)
+            ok = response.status_code < 400 or response.status_code == 404
+        else:
+            response = self._post(
+                self.update_endpoint,
+                timeout=None,
+                data=f"DROP SILENT GRAPH <{_checked_iri(graph)}>".encode(),
+                headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+            )
+            ok = response.status_code < 400
+        if not ok:
+            raise BuildError(
+                f"remote SPARQL engine refused to clear <{graph}> "
+                f"({response.status_code}): {response.text.strip()[:2000]}"
+            )
+
+    def _delete_gsp(self, graph: str) -> requests.Response:
+        assert self.gsp_endpoint is not None
+        try:
+            return self._session().delete(
+                self.gsp_endpoint,
+                params={"graph": graph},
+                auth=self._auth,
+                timeout=(10.0, self.timeout),
+            )
+        except requests.RequestException as exc:
+            raise RemoteStoreError(f"remote SPARQL engine unreachable: {exc}") from exc
+
+    def clear(self) -> None:
+        """Drop the graphs this store loaded (never the engine's other graphs)."""
+        for graph in sorted(self._owned):
+            self._drop(graph)
+        self._owned.clear()
+        if not self._declared:
+            self._graphs.clear()
+        self._has_default = False
+        self._touch()
+
+    def close(self) -> None:
+        session = getattr(self._local, "session", None)
+        if session is not None:
+            session.close()
+            self._local.session = None
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"not an http(s) SPARQL endpoint URL: {url!r}")
+    if parts.username is None:
+        return url, None, None
+    netloc = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    if ":" in (parts.hostname or ""):
+        netloc = f"[{parts.hostname}]" + (f":{parts.port}" if parts.port else "")
+    from urllib.parse import unquote
+
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    password = unquote(parts.password) if parts.password is not None else None
+    return clean, unquote(parts.username), password
+
+
+def _checked_iri(iri: str) -> str:
+    if not _SAFE_IRI.match(iri):
+        raise ConfigError(f"not a usable graph IRI: {iri!r}")
+    return iri
+
+
+def _has_bnode(triple: pyoxigraph.Triple) -> bool:
+    return isinstance(triple.subject, pyoxigraph.BlankNode) or isinstance(
+        triple.object, pyoxigraph.BlankNode
+    )
+
+
+def _ascii_escape(text: str) -> str:
+    """Escape every non-ASCII character as SPARQL/N-Triples \\u or \\U escapes."""
+    return "".join(
+        ch if ord(ch) < 128 else (f"\\u{ord(ch):04X}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08X}")
+        for ch in text
+    )
+
+
+def _to_ox(term: Any) -> Any:
+    """rdflib or pyoxigraph term -> pyoxigraph term (N-Triples serialisation needs one kind)."""
+    if isinstance(term, pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal):
+        return term
+    if isinstance(term, URIRef):
+        return pyoxigraph.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return pyoxigraph.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return pyoxigraph.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
+        return pyoxigraph.Literal(str(term))
+    raise InputError(f"not an RDF term: {term!r}")
+
+
+def _read_quads(
+    source: str | Path | Iterable[Quad], target: str | None
+) -> Iterator[tuple[Any, Any, Any, str | None]]:
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"no such RDF file: {path}")
+        media_type = guess_rdf_format(path)
+        fmt = pyoxigraph.RdfFormat.from_media_type(media_type)
+        if fmt is None:
+            raise InputError(f"cannot read {media_type} files: {path}")
+        try:
+            parsed = pyoxigraph.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+        except (SyntaxError, OSError, ValueError) as exc:
+            raise InputError(f"cannot parse {path}: {exc}") from exc
+
+        def from_file() -> Iterator[tuple[Any, Any, Any, str | None]]:
+            for q in parsed:
+                g = q.graph_name
+                name = g.value if isinstance(g, pyoxigraph.NamedNode) else None
+                if media_type not in DATASET_FORMATS:
+                    name = None
+                yield q.subject, q.predicate, q.object, name
+
+        return from_file()
+
+    def from_iterable() -> Iterator[tuple[Any, Any, Any, str | None]]:
+        for s, p, o, g in source:  # type: ignore[union-attr]
+            yield _to_ox(s), _to_ox(p), _to_ox(o), (str(g) if g is not None else None)
+
+    return from_iterable()
+
+
+def _term(binding: dict[str, str] | None) -> Any:
+    """One SPARQL JSON binding -> rdflib term (None when unbound)."""
+    if binding is None:
+        return None
+    kind = binding.get("type")
+    value = binding.get("value", "")
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if kind in ("literal", "typed-literal"):
+        lang = binding.get("xml:lang")
+        if lang:
+            return Literal(value, lang=lang)
+        datatype = binding.get("datatype")
+        if datatype and datatype not in (_XSD_STRING, _RDF_LANGSTRING):
+            return Literal(value, datatype=URIRef(datatype))
+        return Literal(value)
+    raise RemoteStoreError(f"remote SPARQL engine sent an unknown term type {kind!r}")
+
+
+def _parse_graph(body: bytes, ctype: str) -> GraphResult:
+    fmt = pyoxigraph.RdfFormat.from_media_type(ctype or "application/n-triples")
+    if ctype == "text/plain":  # Virtuoso's name for N-Triples
+        fmt = pyoxigraph.RdfFormat.N_TRIPLES
+    if fmt is None:
+        raise RemoteStoreError(f"remote SPARQL engine answered {ctype!r} to a graph query")
+    try:
+        triples = [(t.subject, t.predicate, t.object) for t in pyoxigraph.parse(body, format=fmt)]
+    except SyntaxError as exc:
+        raise RemoteStoreError(f"remote SPARQL engine sent unparsable RDF: {exc}") from exc
+    return GraphResult(iter(triples))
+
+
+# -- reading just enough of a query -----------------------------------------------------
+
+_TOKENS = re.compile(
+    r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
+      |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<iri><[^<>"{}|^`\\\s]*>)
+  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
+  | (?P<pname>[^\W\d][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
+  | (?P<word>[A-Za-z]+)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+def query_shape(sparql: str) -> tuple[str, bool]:
+    """Query form (SELECT/ASK/CONSTRUCT/DESCRIBE) and whether it has a FROM clause.
+
+    A tokenizer, not a parser: comments, strings, IRIs, variables and prefixed names are
+    skipped, so ``?from`` or ``"FROM"`` do not count. FROM occurs in SPARQL 1.1 queries only
+    in dataset clauses. Raises QueryError when no query form is found (the engine would).
+    """
+    form: str | None = None
+    has_from = False
+    for match in _TOKENS.finditer(sparql):
+        word = match.group("word")
+        if word is None:
+            continue
+        upper = word.upper()
+        if form is None and upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            form = upper
+        elif upper == "FROM":
+            has_from = True
+    if form is None:
+        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return form, has_from
