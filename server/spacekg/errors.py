@@ -99,3 +99,16 @@ class RequestTooLarge(SpaceKGError):
 
 class Overloaded(SpaceKGError):
     """No query worker became free in time; the client may retry."""
+
+
+class QuerySyntaxError(QueryError):
+    """A SPARQL query does not parse; ``line`` and ``column`` (1-based) locate the error."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class UpdateRefused(SpaceKGError):
+    """A SPARQL Update reached the read-only endpoint."""

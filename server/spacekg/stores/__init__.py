@@ -16,6 +16,7 @@ converting. ``None`` in a row is an unbound variable.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -65,18 +66,27 @@ class Store(ABC):
 
     #: Short name shown in the service description and logs ("oxigraph", "memory", "remote").
     kind: str = "abstract"
+    #: False when a forked child must reopen the store rather than inherit it (RocksDB files,
+    #: HTTP connection pools); the web layer reopens such stores once per process.
+    fork_safe: bool = True
 
     def __init__(self) -> None:
-        self._generation = uuid.uuid4().hex
+        self._generation = hashlib.sha1(self.kind.encode()).hexdigest()
 
     @property
     def generation(self) -> str:
-        """Opaque token that changes whenever the data changes (ETag seed, cache key)."""
+        """Opaque token that changes whenever the data changes (ETag seed, cache key).
+
+        Deterministic where it can be: processes that load the same files in the same order
+        get the same token, so ETags agree across server workers.
+        """
         return self._generation
 
-    def _touch(self) -> None:
-        """Backends call this after any change of data."""
-        self._generation = uuid.uuid4().hex
+    def _touch(self, token: str | None = None) -> None:
+        """Backends call this after any change of data, with a token describing the change
+        (e.g. file path, size and mtime) when there is one, else a random one is used."""
+        token = token if token is not None else uuid.uuid4().hex
+        self._generation = hashlib.sha1(f"{self._generation}|{token}".encode()).hexdigest()
 
     @abstractmethod
     def query(
@@ -125,6 +135,7 @@ class Store(ABC):
 
     def close(self) -> None:
         """Release files, connections and processes held by the store."""
+        return None
 
 
 def guess_rdf_format(path: str | Path) -> str:
@@ -149,6 +160,19 @@ _EXTENSIONS = {
     ".xml": "application/rdf+xml",
     ".jsonld": "application/ld+json",
 }
+
+
+def source_token(source: object, graph: str | None) -> str | None:
+    """A token for ``_touch`` describing a file load (None for other sources)."""
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{graph}"
+    return None
+
 
 DATASET_FORMATS = frozenset({"application/n-quads", "application/trig"})
 

@@ -141,6 +141,8 @@ class RemoteStore(Store):
         self._owned: set[str] = set()
         self._has_default = False
         self._discovered = False
+        # Set by the first load: from then on the dataset is what this store loaded.
+        self._managed = False
         self._local = threading.local()
         self._lock = threading.Lock()
 
@@ -180,7 +182,7 @@ class RemoteStore(Store):
 
     def _dataset_graphs(self) -> list[str]:
         """Named graphs of the dataset, discovering them once if nobody declared or loaded any."""
-        if not self._graphs and not self._declared and not self._discovered:
+        if not self._graphs and not self._declared and not self._managed and not self._discovered:
             with self._lock:
                 if not self._discovered:
                     self._graphs.update(self._discover_graphs())
@@ -204,7 +206,7 @@ class RemoteStore(Store):
     def refresh(self) -> None:
         """Forget discovered graphs (the engine was loaded by someone else meanwhile)."""
         with self._lock:
-            if not self._declared and not self._owned:
+            if not self._declared and not self._managed:
                 self._graphs.clear()
                 self._discovered = False
         self._touch()
@@ -329,8 +331,8 @@ class RemoteStore(Store):
         return count
 
     def _write(self, graph: str, triples: list[pyoxigraph.Triple]) -> None:
-        first = graph not in self._owned
-        if first:
+        self._managed = True
+        if graph not in self._owned:
             self._drop(graph)
             self._owned.add(graph)
             if graph == DEFAULT_GRAPH_BUCKET:

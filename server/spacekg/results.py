@@ -1,0 +1,212 @@
+"""Write query answers in the formats the protocol offers, cutting them at ``max_rows``.
+
+SELECT/ASK: SPARQL 1.1 Query Results JSON, XML, CSV and TSV (W3C notes), written here so a
+row limit can be applied while streaming. Graphs: pyoxigraph's serialisers (Turtle,
+N-Triples, JSON-LD, RDF/XML, N-Quads, TriG). Works on rdflib and pyoxigraph terms alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from spacekg import negotiate as n
+from spacekg.stores import BooleanResult, GraphResult, QueryResult, SolutionsResult
+from spacekg.stores.terms import term_parts, to_oxigraph
+
+#: Prefixes written at the top of Turtle and TriG answers.
+PREFIXES = {
+    "skg": "https://w3id.org/spacekg/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+}
+
+_RDF_FORMATS = {
+    n.TURTLE.media_type: ox.RdfFormat.TURTLE,
+    n.NTRIPLES.media_type: ox.RdfFormat.N_TRIPLES,
+    n.JSONLD.media_type: ox.RdfFormat.JSON_LD,
+    n.RDFXML.media_type: ox.RdfFormat.RDF_XML,
+    n.NQUADS.media_type: ox.RdfFormat.N_QUADS,
+    n.TRIG.media_type: ox.RdfFormat.TRIG,
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A serialised answer; ``truncated`` says rows beyond the limit were dropped."""
+
+    body: bytes
+    format: n.Format
+    truncated: bool = False
+    max_rows: int | None = None
+
+
+def render(result: QueryResult, fmt: n.Format, *, max_rows: int | None = None) -> Rendered:
+    """Serialise ``result`` as ``fmt``; at most ``max_rows`` rows or triples are written."""
+    if isinstance(result, BooleanResult):
+        return Rendered(_boolean(result.value, fmt), fmt)
+    if isinstance(result, SolutionsResult):
+        rows, truncated = _cut(result.rows, max_rows)
+        body = _SOLUTION_WRITERS[fmt.media_type](result.variables, rows, truncated, max_rows)
+        return Rendered(body, fmt, truncated, max_rows)
+    assert isinstance(result, GraphResult)
+    triples, truncated = _cut(result.triples, max_rows)
+    return Rendered(render_graph(triples, fmt), fmt, truncated, max_rows)
+
+
+def render_graph(triples: list | Iterator, fmt: n.Format) -> bytes:  # type: ignore[type-arg]
+    """Serialise triples (rdflib or pyoxigraph terms) with pyoxigraph."""
+    rdf_format = _RDF_FORMATS[fmt.media_type]
+    items: list[ox.Triple] | list[ox.Quad]
+    if rdf_format.supports_datasets:
+        graph = ox.DefaultGraph()
+        items = [
+            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph) for s, p, o in triples
+        ]
+    else:
+        items = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples]
+    prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    body = ox.serialize(items, format=rdf_format, prefixes=prefixes)
+    assert body is not None
+    return body
+
+
+def _cut(items: Iterator, max_rows: int | None) -> tuple[list, bool]:  # type: ignore[type-arg]
+    if max_rows is None:
+        return list(items), False
+    taken = list(islice(items, max_rows + 1))
+    if len(taken) > max_rows:
+        return taken[:max_rows], True
+    return taken, False
+
+
+def _boolean(value: bool, fmt: n.Format) -> bytes:
+    if fmt is n.SPARQL_XML:
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+        ).encode()
+    return json.dumps({"head": {}, "boolean": value}).encode()
+
+
+def _truncation_note(max_rows: int | None) -> str:
+    return (
+        f"Result truncated to the server's limit of {max_rows} rows; "
+        "narrow the query or use LIMIT/OFFSET to page through it."
+    )
+
+
+def _json_term(term: object) -> dict[str, str]:
+    kind, value, datatype, language = term_parts(term)
+    out = {"type": kind, "value": value}
+    if language:
+        out["xml:lang"] = language
+    elif datatype:
+        out["datatype"] = datatype
+    return out
+
+
+def _json(names: list[str], rows: list, truncated: bool, max_rows: int | None) -> bytes:  # type: ignore[type-arg]
+    bindings = [
+        {name: _json_term(t) for name, t in zip(names, row, strict=True) if t is not None}
+        for row in rows
+    ]
+    doc: dict[str, object] = {"head": {"vars": names}, "results": {"bindings": bindings}}
+    if truncated:
+        doc["truncated"] = True
+        doc["note"] = _truncation_note(max_rows)
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def _xml(names: list[str], rows: list, truncated: bool, max_rows: int | None) -> bytes:  # type: ignore[type-arg]
+    out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if truncated:
+        out.append(f"<!-- {_truncation_note(max_rows)} -->")
+    out.append("<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in names) + "</head>")
+    out.append("<results>")
+    for row in rows:
+        out.append("<result>")
+        for name, term in zip(names, row, strict=True):
+            if term is None:
+                continue
+            kind, value, datatype, language = term_parts(term)
+            if kind == "literal":
+                attrs = ""
+                if language:
+                    attrs = f" xml:lang={quoteattr(language)}"
+                elif datatype:
+                    attrs = f" datatype={quoteattr(datatype)}"
+                cell = f"<literal{attrs}>{escape(value)}</literal>"
+            elif kind == "uri":
+                cell = f"<uri>{escape(value)}</uri>"
+            else:
+                cell = f"<bnode>{escape(value)}</bnode>"
+            out.append(f"<binding name={quoteattr(name)}>{cell}</binding>")
+        out.append("</result>")
+    out.append("</results></sparql>\n")
+    return "".join(out).encode()
+
+
+def _csv(names: list[str], rows: list, truncated: bool, max_rows: int | None) -> bytes:  # type: ignore[type-arg]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow(["" if t is None else _csv_value(t) for t in row])
+    return buffer.getvalue().encode()
+
+
+def _csv_value(term: object) -> str:
+    kind, value, _, _ = term_parts(term)
+    return f"_:{value}" if kind == "bnode" else value
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_BARE_NUMBERS = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
+
+
+def _tsv_value(term: object) -> str:
+    kind, value, datatype, language = term_parts(term)
+    if kind == "uri":
+        return f"<{value}>"
+    if kind == "bnode":
+        return f"_:{value}"
+    text = (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    if language:
+        return f'"{text}"@{language}'
+    if datatype:
+        return f'"{text}"^^<{datatype}>'
+    return f'"{text}"'
+
+
+def _tsv(names: list[str], rows: list, truncated: bool, max_rows: int | None) -> bytes:  # type: ignore[type-arg]
+    lines = ["\t".join(f"?{v}" for v in names)]
+    for row in rows:
+        lines.append("\t".join("" if t is None else _tsv_value(t) for t in row))
+    return ("\n".join(lines) + "\n").encode()
+
+
+_SOLUTION_WRITERS = {
+    n.SPARQL_JSON.media_type: _json,
+    n.SPARQL_XML.media_type: _xml,
+    n.CSV.media_type: _csv,
+    n.TSV.media_type: _tsv,
+}

@@ -1,0 +1,118 @@
+"""What a query asks for, before any engine sees it: its form, a cache key, and safety.
+
+A light lexer (comments, strings, IRIs, variables, prefixed names, keywords) is enough to
+tell a query's form and to find ``SERVICE`` outside strings and IRIs — in microseconds, where
+a full parse with rdflib costs 15–25 ms (DESIGN.md §6). The engine parses the query anyway and
+reports syntax errors with their position.
+
+Refused, whatever the backend: SPARQL Update (``INSERT``, ``LOAD``…: the endpoint is
+read-only) and ``SERVICE`` (it would make the server fetch URLs on a client's behalf, SSRF).
+``FROM``/``FROM NAMED`` are allowed: both backends resolve them against graphs already in the
+dataset and never fetch (rdflib's fetching is switched off in :mod:`spacekg.stores.memory`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacekg.errors import QuerySyntaxError, UnsafeQuery, UpdateRefused
+
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][^\s(){}\[\],;.<>=!&|+*/^"'#]+)
+  | (?P<word>[^\W\d][\w\-]*(?::[^\s(){}\[\],;<>"'#^]*)?|:[^\s(){}\[\],;<>"'#^]*)
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """A query's form (SELECT, ASK, CONSTRUCT, DESCRIBE) and its normalised text."""
+
+    form: str
+    normalised: str
+
+    @property
+    def returns_graph(self) -> bool:
+        return self.form in {"CONSTRUCT", "DESCRIBE"}
+
+
+def inspect_query(text: str) -> QueryInfo:
+    """Classify a query and refuse what the endpoint does not do.
+
+    Raises :class:`UpdateRefused` for SPARQL Update, :class:`UnsafeQuery` for ``SERVICE``,
+    :class:`QuerySyntaxError` when no query form can be found at all.
+    """
+    form: str | None = None
+    parts: list[str] = []
+    expect_prologue_arg = 0
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        value = match.group()
+        if kind in ("ws", "comment"):
+            continue
+        parts.append(value)
+        if kind != "word" or ":" in value:
+            if expect_prologue_arg:
+                expect_prologue_arg -= 1
+            continue
+        keyword = value.upper()
+        if keyword == "SERVICE":
+            line, column = _position(text, match.start())
+            raise UnsafeQuery(
+                f"SERVICE (at {line}:{column}) is refused: this endpoint does not query other "
+                "endpoints on a client's behalf"
+            )
+        if form is not None:
+            continue
+        if expect_prologue_arg:
+            expect_prologue_arg -= 1
+            continue
+        if keyword == "BASE":
+            expect_prologue_arg = 1
+        elif keyword == "PREFIX":
+            expect_prologue_arg = 2
+        elif keyword in QUERY_FORMS:
+            form = keyword
+        elif keyword in UPDATE_KEYWORDS:
+            raise UpdateRefused(
+                f"{keyword} is SPARQL Update: this endpoint is read-only and answers queries "
+                "(SELECT, ASK, CONSTRUCT, DESCRIBE) only"
+            )
+        else:
+            line, column = _position(text, match.start())
+            raise QuerySyntaxError(
+                f"error at {line}:{column}: expected SELECT, ASK, CONSTRUCT or DESCRIBE, "
+                f"found {value!r}",
+                line=line,
+                column=column,
+            )
+    if form is None:
+        raise QuerySyntaxError("empty query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+    return QueryInfo(form, " ".join(parts))
+
+
+def inspect_update(text: str) -> None:
+    """An update request is always refused; raise the read-only answer."""
+    raise UpdateRefused(
+        "this endpoint is read-only: SPARQL Update is not accepted (no update operation exists)"
+    )
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column

@@ -1,0 +1,175 @@
+"""Oxigraph backend: the default store, in memory or on disk.
+
+Oxigraph evaluates queries in Rust and releases the GIL, so threads of one worker overlap.
+On disk, ``read_only=True`` lets every server process open the same directory without a lock
+(the build writes it; the server only reads).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from spacekg.errors import InputError, QueryError, QuerySyntaxError
+from spacekg.rq import load_query
+from spacekg.stores import (
+    DATASET_FORMATS,
+    BooleanResult,
+    GraphResult,
+    Quad,
+    QueryResult,
+    SolutionsResult,
+    Store,
+    guess_rdf_format,
+    source_token,
+)
+
+
+class OxigraphStore(Store):
+    """pyoxigraph ``Store``; ``path=None`` keeps it in memory."""
+
+    kind = "oxigraph"
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.path = Path(path) if path else None
+        self.read_only = read_only
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
+            else:
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            raise InputError(f"cannot open the Oxigraph store at {self.path}: {exc}") from exc
+        self._sizes: dict[str, int] | None = None
+        if self.path is not None:
+            # RocksDB handles must not cross a fork; the token names the files opened.
+            self.fork_safe = False
+            self._touch(_directory_token(self.path))
+
+    @property
+    def native(self) -> ox.Store:
+        """The pyoxigraph store, for callers that need its own API (build, bench)."""
+        return self._store
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> QueryResult:
+        if default_graph_uris or named_graph_uris:
+            options: dict[str, object] = {
+                "default_graph": [ox.NamedNode(u) for u in default_graph_uris],
+                "named_graphs": [ox.NamedNode(u) for u in named_graph_uris],
+            }
+        else:
+            options = {"use_default_graph_as_union": True}
+        try:
+            result = self._store.query(sparql, **options)  # type: ignore[arg-type]
+        except SyntaxError as exc:
+            raise _syntax_error(str(exc)) from exc
+        except (ValueError, OSError) as exc:
+            raise QueryError(f"query could not be evaluated: {exc}") from exc
+        if isinstance(result, ox.QueryBoolean):
+            return BooleanResult(bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            width = len(names)
+            rows = _guarded(tuple(sol[i] for i in range(width)) for sol in result)
+            return SolutionsResult(names, rows)
+        return GraphResult(_guarded((t.subject, t.predicate, t.object) for t in result))
+
+    def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
+        if self.read_only:
+            raise InputError("this Oxigraph store is open read-only")
+        if isinstance(source, str | Path):
+            quads = list(_parse_file(Path(source), graph))
+        else:
+            quads = [_to_ox_quad(q) for q in source]
+        self._store.extend(quads)
+        self._touch(source_token(source, graph))
+        self._sizes = None
+        return len(quads)
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triple_count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        if self._sizes is None:
+            sizes = self._store.query(load_query("graph_sizes"))
+            assert isinstance(sizes, ox.QuerySolutions)
+            self._sizes = {s["g"].value: int(s["n"].value) for s in sizes}  # type: ignore[union-attr]
+        return self._sizes.get(graph, 0)
+
+    def clear(self) -> None:
+        self._store.clear()
+        self._touch()
+        self._sizes = None
+
+    def close(self) -> None:
+        if not self.read_only and self.path is not None:
+            self._store.flush()
+
+
+def _directory_token(path: Path) -> str:
+    """Names, sizes and mtimes of the store's files: equal for every process reading them."""
+    try:
+        entries = sorted(
+            f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in path.iterdir()
+        )
+    except OSError:
+        return str(path)
+    return f"{path.resolve()}|" + ",".join(entries)
+
+
+def _guarded(items: Iterator[tuple]) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """Turn evaluation errors raised while iterating into QueryError."""
+    try:
+        yield from items
+    except (ValueError, OSError, SyntaxError) as exc:
+        raise QueryError(f"query evaluation failed: {exc}") from exc
+
+
+def _parse_file(path: Path, graph: str | None) -> Iterator[ox.Quad]:
+    media_type = guess_rdf_format(path)
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise InputError(f"unsupported RDF format {media_type} for {path}")
+    target = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+    keep_graphs = media_type in DATASET_FORMATS and graph is None
+    try:
+        with path.open("rb") as handle:
+            for q in ox.parse(handle, format=fmt, base_iri=path.resolve().as_uri()):
+                yield q if keep_graphs else ox.Quad(q.subject, q.predicate, q.object, target)
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from exc
+
+
+def _to_ox_quad(quad: Quad) -> ox.Quad:
+    from spacekg.stores.terms import to_oxigraph
+
+    s, p, o, g = quad
+    return ox.Quad(
+        to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(g) if g else ox.DefaultGraph()
+    )
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def _syntax_error(message: str) -> QuerySyntaxError:
+    """Keep Oxigraph's message and lift its 'error at LINE:COLUMN' into fields."""
+    found = _POSITION.search(message)
+    if found is None:
+        return QuerySyntaxError(message)
+    return QuerySyntaxError(message, line=int(found[1]), column=int(found[2]))
