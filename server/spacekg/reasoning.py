@@ -184,7 +184,7 @@ def check_consistency(ontology: Graph, data: Graph, *,
 def _inferred_types(world: object) -> Iterable[tuple[URIRef, URIRef]]:
     inferences = world.get_ontology(_INFERENCES_ONTOLOGY)  # type: ignore[attr-defined]
     rdf_type = world._abbreviate(str(RDF.type))  # type: ignore[attr-defined]
-    for s, p, o in inferences.get_triples(None, rdf_type, None):
+    for s, _p, o in inferences.get_triples(None, rdf_type, None):
         if not (isinstance(s, int) and isinstance(o, int) and s > 0 and o > 0):
             continue  # blank nodes and literals
         cls = world._unabbreviate(o)  # type: ignore[attr-defined]

@@ -1,0 +1,289 @@
+"""The ``spacekg`` command: build, validate, query, coverage, serve.
+
+The only module that prints or exits. Exit codes, as pySHACL's:
+0 success (conforms), 1 the data is wrong (SHACL violations, inconsistency, empty paragraph),
+2 the command could not do its job (bad arguments, unreadable file, no Java, bad query).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import io
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from spacekg import __version__
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_ERROR = 2
+
+_FORMATS = ("table", "csv", "json", "tsv")
+
+
+def _graph_option(text: str) -> tuple[str, Path]:
+    """Parse ``IRI=FILE`` for ``serve --graph``."""
+    iri, sep, file = text.partition("=")
+    if not sep or not iri or not file:
+        raise argparse.ArgumentTypeError(f"expected IRI=FILE, got {text!r}")
+    return iri, Path(file)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spacekg",
+        description="SpaceKG: the UN report A/AC.105/1294 as a knowledge graph.",
+        epilog="Exit codes: 0 success, 1 data fails a check, 2 error.",
+    )
+    parser.add_argument("--version", action="version", version=f"spacekg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build_dir_help = "build directory (default: $SPACEKG_BUILD_DIR or ~/.cache/spacekg/build)"
+
+    p = sub.add_parser("build", help="validate, reason and build the dataset",
+                       description="Parse the ontology, shapes and data; validate with SHACL; "
+                       "check consistency with HermiT; materialise inferences; write "
+                       "dataset.nq, an Oxigraph store and manifest.json. Reuses the previous "
+                       "build when no input changed.")
+    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
+    p.add_argument("--skip-reasoner", action="store_true",
+                   help="do not run HermiT (no Java needed; inferences are still computed)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of validation messages (default: en)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+
+    p = sub.add_parser("validate", help="validate RDF files against SpaceKG's shapes",
+                       description="Validate RDF files (Turtle, TriG, N-Triples, N-Quads, "
+                       "RDF/XML) against SpaceKG's SHACL shapes with its ontology. "
+                       "Exit 0 conforms, 1 violations, 2 error.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--with-data", action="store_true",
+                   help="validate together with SpaceKG's own data, as if added to data/")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of messages (default: en)")
+
+    p = sub.add_parser("query", help="run a SPARQL query on the built dataset",
+                       description="Run a SPARQL query on the built dataset (building it first "
+                       "if needed). The default graph is the union of all named graphs.")
+    p.add_argument("query", nargs="?", help="the SPARQL query text")
+    p.add_argument("-f", "--file", type=Path, help="read the query from this .rq file")
+    p.add_argument("--format", choices=_FORMATS, default="table",
+                   help="result format (default: table)")
+    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+
+    p = sub.add_parser("coverage", help="triples per paragraph and annex clause",
+                       description="Triples in each paragraph's and annex clause's graph; "
+                       "exits 1 if any of [1]-[46], P1-P11, O1-O7 is empty.")
+    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+
+    p = sub.add_parser("serve", help="run the SPARQL endpoint and linked-data server",
+                       description="Serve the dataset over HTTP: SPARQL endpoint, linked-data "
+                       "pages, downloads.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes (default: chosen by the server)")
+    p.add_argument("--store", default="oxigraph",
+                   help="memory | oxigraph[:DIR] | URL of a SPARQL 1.1 endpoint "
+                   "(default: %(default)s)")
+    p.add_argument("--graph", type=_graph_option, action="append", default=[],
+                   metavar="IRI=FILE",
+                   help="serve FILE as named graph IRI too (repeatable); parsed into "
+                   "(iri, Path) pairs")
+    p.add_argument("--no-report", action="store_true",
+                   help="serve only the files given with --graph, not the report's dataset")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds a query may run (default: chosen by the server)")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="most result rows returned (default: chosen by the server)")
+    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``spacekg`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    handler = {"build": _build, "validate": _validate, "query": _query,
+               "coverage": _coverage, "serve": _serve}[args.command]
+    from spacekg.errors import SpaceKGError
+
+    try:
+        return handler(args)
+    except SpaceKGError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(message: str) -> None:
+    print(f"spacekg: error: {message}", file=sys.stderr)
+
+
+def _setup_logging(quiet: bool = False) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="spacekg: %(message)s", stream=sys.stderr, force=True)
+
+
+def _ensure_built(build_dir: Path | None, **kwargs: object):  # noqa: ANN202
+    """ensure_built, turning data failures into printed reports; None means exit 1."""
+    from spacekg.build import ensure_built
+    from spacekg.errors import InconsistentOntology, ValidationFailed
+
+    lang = str(kwargs.pop("lang", "en"))
+    try:
+        return ensure_built(build_dir, **kwargs)  # type: ignore[arg-type]
+    except ValidationFailed as exc:
+        if exc.report is not None:
+            print(exc.report.format(lang), file=sys.stderr)
+        _error(f"build failed: {exc}")
+    except InconsistentOntology as exc:
+        _error(f"build failed: {exc}")
+    return None
+
+
+def _build(args: argparse.Namespace) -> int:
+    _setup_logging(args.quiet)
+    result = _ensure_built(args.build_dir, force=args.force, lang=args.lang,
+                           reasoner="skip" if args.skip_reasoner else "required")
+    if result is None:
+        return EXIT_FAILED
+    for warning in result.warnings:
+        print(warning.describe(args.lang), file=sys.stderr)
+    state = "reused unchanged build" if result.reused else "built"
+    print(f"{state} in {result.build_dir} (reasoner: {result.reasoner})")
+    width = max((len(g) for g in result.counts), default=0)
+    for graph, n in result.counts.items():
+        print(f"{graph:<{width}}  {n:>7}")
+    print(f"{'total':<{width}}  {result.total:>7}")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from spacekg.validate import validate_files
+
+    report = validate_files(args.files, with_data=args.with_data)
+    print(report.format(args.lang))
+    return EXIT_OK if report.conforms else EXIT_FAILED
+
+
+def _query(args: argparse.Namespace) -> int:
+    if (args.query is None) == (args.file is None):
+        _error("give the query either as an argument or with -f FILE (exactly one)")
+        return EXIT_ERROR
+    if args.file is not None:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except OSError as exc:
+            _error(f"cannot read {args.file}: {exc}")
+            return EXIT_ERROR
+    else:
+        text = args.query
+    _setup_logging(quiet=True)
+    result = _ensure_built(args.build_dir)
+    if result is None:
+        return EXIT_FAILED
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(str(result.oxigraph_path))
+    try:
+        answer = store.query(text, use_default_graph_as_union=True)
+        output = _format_answer(answer, args.format)
+    except SyntaxError as exc:
+        _error(f"SPARQL syntax error: {exc}")
+        return EXIT_ERROR
+    except (OSError, RuntimeError) as exc:
+        _error(f"query failed: {exc}")
+        return EXIT_ERROR
+    sys.stdout.write(output)
+    return EXIT_OK
+
+
+def _cell(term: object) -> str:
+    """Lexical form of a result term: IRI text, literal value, blank node label."""
+    if term is None:
+        return ""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(getattr(term, "value", term))
+
+
+def _format_answer(answer: object, fmt: str) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(answer, ox.QueryBoolean):
+        if fmt == "table":
+            return ("true" if bool(answer) else "false") + "\n"
+        return _serialize(answer, fmt)
+    if isinstance(answer, ox.QueryTriples):
+        lines = sorted(f"{t.subject} {t.predicate} {t.object} ." for t in answer)
+        return "".join(line + "\n" for line in lines)
+    assert isinstance(answer, ox.QuerySolutions)
+    if fmt != "table":
+        return _serialize(answer, fmt)
+    names = [v.value for v in answer.variables]
+    rows = [[_cell(solution[name]) for name in names] for solution in answer]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    out = io.StringIO()
+    out.write(" | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip() + "\n")
+    out.write("-+-".join("-" * w for w in widths) + "\n")
+    for row in rows:
+        out.write(" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+    return out.getvalue()
+
+
+def _serialize(answer: object, fmt: str) -> str:
+    import pyoxigraph as ox
+
+    formats = {"csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
+               "json": ox.QueryResultsFormat.JSON}
+    data = answer.serialize(format=formats[fmt])  # type: ignore[attr-defined]
+    text = data.decode("utf-8")
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from spacekg.coverage import coverage, empty
+
+    _setup_logging(quiet=True)
+    result = _ensure_built(args.build_dir)
+    if result is None:
+        return EXIT_FAILED
+    rows = coverage(result.counts)
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["paragraph", "triples", "graph"])
+    for row in rows:
+        writer.writerow([row.label, row.triples, row.graph])
+    missing = empty(rows)
+    if missing:
+        _error(f"{len(missing)} of {len(rows)} paragraphs/clauses have no triples: "
+               + ", ".join(r.label for r in missing))
+        return EXIT_FAILED
+    print(f"all {len(rows)} paragraphs and clauses have triples", file=sys.stderr)
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        serve = importlib.import_module("spacekg.serve")
+    except ModuleNotFoundError as exc:
+        if exc.name != "spacekg.serve":
+            raise
+        _error("the server is not available in this installation (module spacekg.serve "
+               "is missing)")
+        return EXIT_ERROR
+    code = serve.main(args)
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
