@@ -125,6 +125,7 @@ MaxVectorSize            = 1000000
 AdjustVectorSize         = 0
 ThreadsPerQuery          = 2
 AsyncQueueMaxThreads     = 10
+MaxSortedTopRows         = ${VIRTUOSO_MAX_ROWS:-10000000}
 NumberOfBuffers          = ${VIRTUOSO_BUFFERS:-100000}
 MaxDirtyBuffers          = $(( ${VIRTUOSO_BUFFERS:-100000} * 3 / 4 ))
 
@@ -158,7 +159,6 @@ SQL_TXN_TIMEOUT    = 0
 [SPARQL]
 ; The default (10,000) truncates results without saying so.
 ResultSetMaxRows           = ${VIRTUOSO_MAX_ROWS:-10000000}
-MaxSortedTopRows           = ${VIRTUOSO_MAX_ROWS:-10000000}
 MaxQueryCostEstimationTime = 400
 MaxQueryExecutionTime      = 120
 DefaultQuery               = ASK {}
@@ -207,8 +207,11 @@ for p in sys.argv[1:]:
     if [ -f "$dir/password" ]; then
         pw=$(cat "$dir/password")
     else
-        pw=$(python3 -c 'import secrets; print(secrets.token_hex(12))')
-        check_isql "$dir" dba "SET PASSWORD dba $pw;" >/dev/null
+        pw=$(python3 -c 'import secrets; print("k" + secrets.token_hex(12))')
+        if ! check_isql "$dir" dba "USER_SET_PASSWORD('dba', '$pw');" >/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            die "could not set the dba password"
+        fi
         (umask 077; printf '%s\n' "$pw" >"$dir/password")
     fi
     # The loader keeps its queue in DB.DBA.load_list; a clean queue keeps "load" idempotent.
