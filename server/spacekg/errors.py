@@ -112,3 +112,7 @@ class QuerySyntaxError(QueryError):
 
 class UpdateRefused(SpaceKGError):
     """A SPARQL Update reached the read-only endpoint."""
+
+
+class UnsupportedMediaType(BadRequest):
+    """A request body comes with a media type or charset the endpoint does not read."""

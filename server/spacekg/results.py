@@ -77,10 +77,25 @@ def render_graph(triples: list | Iterator, fmt: n.Format) -> bytes:  # type: ign
         ]
     else:
         items = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples]
-    prefixes = PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    prefixes = None
+    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        prefixes = _used_prefixes(items)
     body = ox.serialize(items, format=rdf_format, prefixes=prefixes)
     assert body is not None
     return body
+
+
+def _used_prefixes(items: list[ox.Triple] | list[ox.Quad]) -> dict[str, str]:
+    """Only the prefixes some IRI in the answer uses, so small answers stay small."""
+    iris = {
+        t.value
+        for item in items
+        for t in (item.subject, item.predicate, item.object)
+        if isinstance(t, ox.NamedNode)
+    }
+    return {
+        name: ns for name, ns in PREFIXES.items() if any(iri.startswith(ns) for iri in iris)
+    }
 
 
 def _cut(items: Iterator, max_rows: int | None) -> tuple[list, bool]:  # type: ignore[type-arg]
@@ -127,7 +142,7 @@ def _json(names: list[str], rows: list, truncated: bool, max_rows: int | None) -
     if truncated:
         doc["truncated"] = True
         doc["note"] = _truncation_note(max_rows)
-    return json.dumps(doc, ensure_ascii=False).encode()
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _xml(names: list[str], rows: list, truncated: bool, max_rows: int | None) -> bytes:  # type: ignore[type-arg]
@@ -171,10 +186,6 @@ def _csv(names: list[str], rows: list, truncated: bool, max_rows: int | None) ->
 def _csv_value(term: object) -> str:
     kind, value, _, _ = term_parts(term)
     return f"_:{value}" if kind == "bnode" else value
-
-
-_XSD = "http://www.w3.org/2001/XMLSchema#"
-_BARE_NUMBERS = {_XSD + "integer", _XSD + "decimal", _XSD + "double", _XSD + "boolean"}
 
 
 def _tsv_value(term: object) -> str:

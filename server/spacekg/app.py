@@ -1,0 +1,89 @@
+"""The Flask application factory.
+
+``create_app(config)`` takes the defaults below, then ``SPACEKG_*`` environment variables
+(``SPACEKG_QUERY_TIMEOUT=10``, values parsed as JSON when they are JSON), then ``config``.
+Nothing is opened at import time; the store opens on first use (or at once with
+EAGER_STORE, which ``spacekg serve`` sets for in-memory stores so gunicorn workers inherit
+the loaded data).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask
+
+from spacekg import serving
+from spacekg.http import cors
+from spacekg.http.errors import register_error_handlers
+from spacekg.http.sparql import sparql_bp
+from spacekg.http.wellknown import wellknown_bp
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    # memory | oxigraph | oxigraph:DIR | http(s)://endpoint | a Store object
+    "STORE": "oxigraph",
+    # open an on-disk Oxigraph store read-only (every worker can then share it)
+    "STORE_READ_ONLY": True,
+    # dataset files (N-Quads, TriG) loaded with their own graphs, e.g. the build's dataset.nq
+    "DATASET_FILES": [],
+    # extra graphs: {"IRI": "FILE"}, [["IRI", "FILE"]] or "IRI=FILE;IRI=FILE"
+    "GRAPHS": [],
+    "EAGER_STORE": False,
+    # seconds a query may run before its client gets 503 and the query is stopped
+    "QUERY_TIMEOUT": 30.0,
+    # rows (or triples) per answer; more are cut and the answer says so; 0 = no limit
+    "MAX_ROWS": 100_000,
+    # bytes of request body or URL query string; more gets 413
+    "MAX_REQUEST_BYTES": 1_000_000,
+    # threads per process evaluating queries
+    "QUERY_THREADS": 8,
+    # seconds a timed-out query may take to stop before it counts as a runaway
+    "RUNAWAY_GRACE": 2.0,
+    # result cache: entries and total bytes per process (0 entries = off)
+    "CACHE_ENTRIES": 2048,
+    "CACHE_BYTES": 128 * 1024 * 1024,
+    # Access-Control-Allow-Origin; "" switches CORS off
+    "CORS_ORIGIN": "*",
+    # modules with an init_app(app) that other parts of SpaceKG add (linked data, pages…)
+    "EXTENSIONS": [],
+}
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    on_runaway: Callable[[str], None] | None = None,
+) -> Flask:
+    """Build the SpaceKG web app.
+
+    ``on_runaway`` is called (from a timer thread) when a timed-out query cannot be stopped
+    inside this process; ``spacekg serve`` passes one that recycles the gunicorn worker.
+    Raises ConfigError / InputError when EAGER_STORE is set and the store cannot be opened.
+    """
+    app = Flask("spacekg")
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("SPACEKG")
+    if config:
+        app.config.from_mapping(config)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_REQUEST_BYTES"])
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    register_error_handlers(app)
+    cors.init_app(app)
+    app.register_blueprint(sparql_bp)
+    app.register_blueprint(wellknown_bp)
+    for name in _extension_names(app.config["EXTENSIONS"]):
+        importlib.import_module(name).init_app(app)
+    serving.init_app(app, on_runaway=on_runaway)
+    return app
+
+
+def _extension_names(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value or []]  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""HTTP layer: blueprints for the SPARQL endpoint and /.well-known, CORS, error mapping."""

@@ -1,0 +1,112 @@
+"""Every error becomes an HTTP answer here, and only here.
+
+One table maps SpaceKG's exception classes to status codes (the most specific class wins),
+so a route just raises. The answer is JSON when the client prefers JSON (SPARQL clients ask
+for ``application/sparql-results+json``), plain text otherwise, and always carries the
+message a person needs: the parser's message with line and column, the time limit, the
+formats available.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from spacekg import errors as e
+from spacekg.negotiate import parse_accept, quality
+
+log = logging.getLogger(__name__)
+
+#: Status for each exception class; the nearest class in an exception's MRO decides.
+#: Other blueprints add their own classes here (e.g. an unknown IRI → 404).
+STATUS: dict[type[BaseException], int] = {
+    e.SpaceKGError: 500,
+    e.QueryError: 400,
+    e.QuerySyntaxError: 400,
+    e.UnsafeQuery: 403,
+    e.UpdateRefused: 403,
+    e.BadRequest: 400,
+    e.UnsupportedMediaType: 415,
+    e.RequestTooLarge: 413,
+    e.NotAcceptable: 406,
+    e.QueryTimeout: 503,
+    e.Overloaded: 503,
+}
+
+
+def status_for(exc: BaseException) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(status: int, title: str, message: str, **details: object) -> Response:
+    """A JSON or text error answer, whichever the client prefers."""
+    ranges = parse_accept(request.headers.get("Accept"))
+    wants_json = ranges and max(
+        quality(ranges, "application/json"), quality(ranges, "application/sparql-results+json")
+    ) > quality(ranges, "text/plain")
+    if wants_json:
+        body = {"error": {"status": status, "title": title, "message": message, **details}}
+        response = Response(
+            json.dumps(body, ensure_ascii=False), status, mimetype="application/json"
+        )
+    else:
+        lines = [f"{status} {title}", "", message]
+        lines += [f"{k}: {v}" for k, v in details.items() if v is not None]
+        response = Response("\n".join(lines) + "\n", status, mimetype="text/plain")
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the one mapping from exceptions to HTTP answers."""
+
+    @app.errorhandler(e.SpaceKGError)
+    def spacekg_error(exc: e.SpaceKGError) -> Response:
+        status = status_for(exc)
+        details: dict[str, object] = {"type": type(exc).__name__}
+        if isinstance(exc, e.QuerySyntaxError):
+            details.update(line=exc.line, column=exc.column)
+        if isinstance(exc, e.QueryTimeout):
+            details["limit_seconds"] = exc.limit
+        if isinstance(exc, e.NotAcceptable):
+            details["available"] = list(exc.available)
+        if status >= 500 and not isinstance(exc, e.QueryTimeout | e.Overloaded):
+            log.exception("request failed: %s", exc)
+        title = _TITLES.get(status, "Error")
+        response = error_response(status, title, str(exc), **details)
+        if isinstance(exc, e.Overloaded):
+            response.headers["Retry-After"] = "1"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = error_response(status, exc.name, exc.description or exc.name)
+        for name, value in exc.get_headers():
+            if name.lower() == "allow":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        log.exception("unexpected error")
+        return error_response(
+            500, "Internal Server Error", "the server failed unexpectedly; it has been logged"
+        )
+
+
+_TITLES = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    406: "Not Acceptable",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}

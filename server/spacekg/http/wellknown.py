@@ -1,0 +1,17 @@
+"""``/.well-known/void``: the VoID description of the dataset (RFC 8615 well-known URI)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request, url_for
+
+from spacekg.description import void_description
+from spacekg.http.rdfdoc import rdf_response
+from spacekg.serving import get_store
+
+wellknown_bp = Blueprint("wellknown", __name__)
+
+
+@wellknown_bp.route("/.well-known/void", methods=["GET"])
+def void() -> Response:
+    endpoint_url = url_for("sparql.endpoint", _external=True)
+    return rdf_response(void_description(endpoint_url, get_store()), request.args.get("format"))

@@ -1,0 +1,161 @@
+"""The store's lifecycle inside the web app: opened once per process, shared by requests.
+
+``init_app(app)`` reads the configuration; ``get_store()`` gives the store (opening it on
+first use, and again in a forked child when the backend cannot cross a fork, such as
+RocksDB files); ``get_runner()`` the query thread pool that enforces the time limit;
+``get_cache()`` the result cache. Nothing here is created at import time.
+
+Configuration keys (``SPACEKG_*`` environment variables, see ``app.DEFAULTS``):
+STORE (``memory``, ``oxigraph``, ``oxigraph:DIR``, an ``http(s)://`` endpoint, or a Store
+object), STORE_READ_ONLY, DATASET_FILES (dataset files loaded with their own graphs),
+GRAPHS (``IRI=FILE`` pairs), QUERY_TIMEOUT, QUERY_THREADS, RUNAWAY, CACHE_ENTRIES,
+CACHE_BYTES.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from spacekg.cache import ResultCache
+from spacekg.errors import ConfigError
+from spacekg.execution import QueryRunner
+from spacekg.stores import Store, open_store
+
+_KEY = "spacekg"
+
+
+class Serving:
+    """Per-app holder of the store, the query runner and the cache (one per process)."""
+
+    def __init__(self, config: dict[str, Any], on_runaway: Callable[[str], None] | None) -> None:
+        self.config = config
+        self.on_runaway = on_runaway
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+        self._pid = 0
+        self._runner: QueryRunner | None = None
+        self._runner_pid = 0
+        self.cache = ResultCache(
+            max_entries=int(config["CACHE_ENTRIES"]), max_bytes=int(config["CACHE_BYTES"])
+        )
+
+    def store(self) -> Store:
+        store = self._store
+        if store is not None and (store.fork_safe or self._pid == os.getpid()):
+            return store
+        with self._lock:
+            if self._store is None or not (self._store.fork_safe or self._pid == os.getpid()):
+                self._store = open_configured_store(self.config)
+                self._pid = os.getpid()
+            return self._store
+
+    def runner(self) -> QueryRunner:
+        # Threads do not survive a fork: a child process starts its own pool.
+        if self._runner is None or self._runner_pid != os.getpid():
+            with self._lock:
+                if self._runner is None or self._runner_pid != os.getpid():
+                    self._runner = QueryRunner(
+                        threads=int(self.config["QUERY_THREADS"]),
+                        timeout=float(self.config["QUERY_TIMEOUT"]),
+                        grace=float(self.config["RUNAWAY_GRACE"]),
+                        on_runaway=self.on_runaway,
+                    )
+                    self._runner_pid = os.getpid()
+        return self._runner
+
+
+def open_configured_store(config: dict[str, Any]) -> Store:
+    """Open the store named by ``config["STORE"]`` and load the configured files into it.
+
+    Raises ConfigError for an unusable setting and InputError for an unreadable file.
+    """
+    spec = config["STORE"]
+    if isinstance(spec, Store):
+        return spec
+    if not isinstance(spec, str):
+        raise ConfigError(f"STORE must be a string or a Store, not {type(spec).__name__}")
+    options: dict[str, Any] = {}
+    if spec.startswith("oxigraph:"):
+        options["read_only"] = bool(config.get("STORE_READ_ONLY", True))
+    store = open_store(spec, **options)
+    for path in parse_paths(config.get("DATASET_FILES")):
+        store.load(path)
+    for iri, path in parse_graphs(config.get("GRAPHS")):
+        store.load(path, iri)
+    return store
+
+
+def parse_paths(value: object) -> list[Path]:
+    """A list of paths from a list or an os.pathsep/newline-separated string."""
+    if not value:
+        return []
+    if isinstance(value, str | Path):
+        text = str(value)
+        items: Iterable[str] = text.replace("\n", os.pathsep).split(os.pathsep)
+    elif isinstance(value, Iterable):
+        items = (str(v) for v in value)
+    else:
+        raise ConfigError(f"expected a list of files, got {value!r}")
+    return [Path(p.strip()) for p in items if str(p).strip()]
+
+
+def parse_graphs(value: object) -> list[tuple[str, Path]]:
+    """``IRI=FILE`` pairs from a dict, a list of pairs or strings, JSON, or a string whose
+    entries are separated by newlines or ';'."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith(("{", "[")):
+            try:
+                return parse_graphs(json.loads(text))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"GRAPHS is not valid JSON: {exc}") from exc
+        value = [part for part in text.replace("\n", ";").split(";") if part.strip()]
+    if isinstance(value, dict):
+        return [(str(k), Path(v)) for k, v in value.items()]
+    pairs: list[tuple[str, Path]] = []
+    for item in value:  # type: ignore[attr-defined]
+        if isinstance(item, str):
+            iri, sep, file = item.strip().partition("=")
+            if not sep or not iri or not file:
+                raise ConfigError(f"expected IRI=FILE, got {item!r}")
+            pairs.append((iri, Path(file)))
+        else:
+            iri, file = item
+            pairs.append((str(iri), Path(file)))
+    return pairs
+
+
+def init_app(app: Flask, *, on_runaway: Callable[[str], None] | None = None) -> Serving:
+    """Attach the serving state to ``app``; with EAGER_STORE the store opens now."""
+    serving = Serving(app.config, on_runaway)  # type: ignore[arg-type]
+    app.extensions[_KEY] = serving
+    if app.config.get("EAGER_STORE"):
+        serving.store()
+    return serving
+
+
+def _serving() -> Serving:
+    return current_app.extensions[_KEY]  # type: ignore[no-any-return]
+
+
+def get_store() -> Store:
+    """The store of the current app (in a request or app context)."""
+    return _serving().store()
+
+
+def get_runner() -> QueryRunner:
+    """The query pool of the current app and process."""
+    return _serving().runner()
+
+
+def get_cache() -> ResultCache:
+    return _serving().cache
