@@ -21,10 +21,13 @@ from spacekg.http import cors
 from spacekg.http.errors import register_error_handlers
 from spacekg.http.sparql import sparql_bp
 from spacekg.http.wellknown import wellknown_bp
+from spacekg.namespaces import BASE
 
 log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
+    # relative IRIs in queries resolve against this (<id/agency/cnsa>)
+    "BASE_IRI": BASE,
     # memory | oxigraph | oxigraph:DIR | http(s)://endpoint | a Store object
     "STORE": "oxigraph",
     # open an on-disk Oxigraph store read-only (every worker can then share it)

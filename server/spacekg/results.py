@@ -93,9 +93,7 @@ def _used_prefixes(items: list[ox.Triple] | list[ox.Quad]) -> dict[str, str]:
         for t in (item.subject, item.predicate, item.object)
         if isinstance(t, ox.NamedNode)
     }
-    return {
-        name: ns for name, ns in PREFIXES.items() if any(iri.startswith(ns) for iri in iris)
-    }
+    return {name: ns for name, ns in PREFIXES.items() if any(iri.startswith(ns) for iri in iris)}
 
 
 def _cut(items: Iterator, max_rows: int | None) -> tuple[list, bool]:  # type: ignore[type-arg]

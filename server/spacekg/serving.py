@@ -78,6 +78,7 @@ def open_configured_store(config: dict[str, Any]) -> Store:
     """
     spec = config["STORE"]
     if isinstance(spec, Store):
+        spec.base_iri = spec.base_iri or config.get("BASE_IRI")
         return spec
     if not isinstance(spec, str):
         raise ConfigError(f"STORE must be a string or a Store, not {type(spec).__name__}")
@@ -85,6 +86,7 @@ def open_configured_store(config: dict[str, Any]) -> Store:
     if spec.startswith("oxigraph:"):
         options["read_only"] = bool(config.get("STORE_READ_ONLY", True))
     store = open_store(spec, **options)
+    store.base_iri = config.get("BASE_IRI")
     for path in parse_paths(config.get("DATASET_FILES")):
         store.load(path)
     for iri, path in parse_graphs(config.get("GRAPHS")):

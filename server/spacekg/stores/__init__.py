@@ -69,6 +69,9 @@ class Store(ABC):
     #: False when a forked child must reopen the store rather than inherit it (RocksDB files,
     #: HTTP connection pools); the web layer reopens such stores once per process.
     fork_safe: bool = True
+    #: IRI against which relative IRIs in queries are resolved (``<id/agency/cnsa>``);
+    #: the web layer sets the dataset's base. Backends that cannot honour it ignore it.
+    base_iri: str | None = None
 
     def __init__(self) -> None:
         self._generation = hashlib.sha1(self.kind.encode()).hexdigest()

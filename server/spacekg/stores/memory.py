@@ -67,7 +67,7 @@ class MemoryStore(Store):
         timeout: float | None = None,
     ) -> QueryResult:
         try:
-            prepared = translateQuery(parseQuery(sparql))
+            prepared = translateQuery(parseQuery(sparql), base=self.base_iri)
         except ParseException as exc:
             raise QuerySyntaxError(
                 f"error at {exc.lineno}:{exc.col}: {exc.msg}", line=exc.lineno, column=exc.col

@@ -73,7 +73,11 @@ class OxigraphStore(Store):
         else:
             options = {"use_default_graph_as_union": True}
         try:
-            result = self._store.query(sparql, **options)  # type: ignore[arg-type]
+            result = self._store.query(
+                sparql,
+                base_iri=self.base_iri,
+                **options,  # type: ignore[arg-type]
+            )
         except SyntaxError as exc:
             raise _syntax_error(str(exc)) from exc
         except (ValueError, OSError) as exc:

@@ -1,0 +1,178 @@
+"""``spacekg serve``: build if needed, then serve the app with gunicorn.
+
+Choices, and why:
+
+* gunicorn ``gthread`` workers, one per core (2 here), 4 threads each. Queries are CPU work
+  in Oxigraph, which releases the GIL, so threads of one worker overlap; a second process
+  lets the Python half (Flask, serialisation) use the second core too. More processes than
+  cores only add memory.
+* The default store is the build's on-disk Oxigraph directory, opened read-only by every
+  worker: no worker holds the dataset in its heap (RSS stays in the tens of MB at 1M
+  triples; the OS page cache is shared) and a new worker is ready in milliseconds.
+  In-memory stores (``--store memory``, ``--graph`` with the report) are loaded once in the
+  master (``preload_app``) and inherited copy-on-write by the workers.
+* A query that overruns its limit is answered 503 at once; if it cannot be stopped inside
+  the engine, its worker is told to finish its other requests and exit (SIGTERM to itself,
+  gunicorn's graceful shutdown) and the master starts a fresh one: the process is the unit
+  that can be stopped (DESIGN.md §6).
+
+Environment: every ``SPACEKG_*`` setting of ``app.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
+``SPACEKG_MAX_ROWS``…), plus ``SPACEKG_HOST``, ``SPACEKG_PORT``, ``SPACEKG_WORKERS``,
+``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``; command-line options win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from spacekg.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_STORE = "oxigraph"
+
+
+def default_workers() -> int:
+    """One worker per core (at least 1, at most 4: each keeps its own result cache)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def recycle_worker(reason: str) -> None:
+    """Ask this gunicorn worker to finish its requests and exit; the master replaces it."""
+    log.warning("recycling worker %d: %s", os.getpid(), reason)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Settings for ``create_app`` from the CLI options (and the build), env as fallback.
+
+    Raises the build's errors (ValidationFailed, InconsistentOntology…) when the report
+    must be built and cannot be.
+    """
+    env = dict(os.environ if env is None else env)
+    store = getattr(args, "store", None) or DEFAULT_STORE
+    if store == DEFAULT_STORE and env.get("SPACEKG_STORE"):
+        store = env["SPACEKG_STORE"]
+    from spacekg.serving import parse_graphs
+
+    graphs = [(iri, str(path)) for iri, path in parse_graphs(env.get("SPACEKG_GRAPHS"))]
+    graphs += [(iri, str(path)) for iri, path in getattr(args, "graph", None) or []]
+    for _, path in graphs:
+        if not Path(path).is_file():
+            raise ConfigError(f"--graph file not found: {path}")
+    config: dict[str, Any] = {"GRAPHS": graphs}
+    if getattr(args, "timeout", None) is not None:
+        config["QUERY_TIMEOUT"] = float(args.timeout)
+    if getattr(args, "max_rows", None) is not None:
+        config["MAX_ROWS"] = int(args.max_rows)
+
+    if getattr(args, "no_report", False):
+        if not graphs:
+            log.warning("--no-report without --graph: the dataset is empty")
+        config["STORE"] = store
+        config["EAGER_STORE"] = not store.startswith("oxigraph:")
+        return config
+
+    from spacekg.build import ensure_built
+
+    built = ensure_built(getattr(args, "build_dir", None))
+    if store == DEFAULT_STORE and not graphs:
+        # The common case: every worker opens the build's store read-only.
+        config["STORE"] = f"oxigraph:{built.oxigraph_path}"
+        config["STORE_READ_ONLY"] = True
+        return config
+    if store.startswith("oxigraph:"):
+        _fill_disk_store(Path(store.partition(":")[2]), built.nquads_path, graphs)
+        config["STORE"] = store
+        config["STORE_READ_ONLY"] = True
+        config["GRAPHS"] = []
+        return config
+    config["STORE"] = store
+    config["DATASET_FILES"] = [str(built.nquads_path)]
+    config["EAGER_STORE"] = True
+    return config
+
+
+def _fill_disk_store(directory: Path, nquads: Path, graphs: list[tuple[str, str]]) -> None:
+    """Load the report (and extra graphs) into an on-disk store the first time it is used."""
+    from spacekg.stores.oxigraph import OxigraphStore
+
+    store = OxigraphStore(directory)
+    try:
+        if len(store.native) == 0:
+            log.info("loading %s into %s", nquads, directory)
+            store.load(nquads)
+            for iri, path in graphs:
+                store.load(path, iri)
+    finally:
+        store.close()
+        del store
+
+
+def gunicorn_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    env = os.environ
+    host = getattr(args, "host", None) or DEFAULT_HOST
+    if host == DEFAULT_HOST and env.get("SPACEKG_HOST"):
+        host = env["SPACEKG_HOST"]
+    port = getattr(args, "port", None) or DEFAULT_PORT
+    if port == DEFAULT_PORT and env.get("SPACEKG_PORT"):
+        port = int(env["SPACEKG_PORT"])
+    workers = getattr(args, "workers", None) or int(env.get("SPACEKG_WORKERS") or 0)
+    threads = int(env.get("SPACEKG_THREADS") or 4)
+    timeout = float(config.get("QUERY_TIMEOUT") or env.get("SPACEKG_QUERY_TIMEOUT") or 30)
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or default_workers(),
+        "worker_class": "gthread",
+        "threads": threads,
+        # the arbiter only kills a worker whose main loop stalls; queries run on threads
+        "timeout": int(timeout + 30),
+        "graceful_timeout": int(timeout + 5),
+        "keepalive": 5,
+        "preload_app": True,
+        "limit_request_line": 8190,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "spacekg",
+        # no control socket: several servers (tests, benchmarks) run side by side
+        "control_socket_disable": True,
+    }
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the server until interrupted; returns the exit code for the CLI."""
+    from gunicorn.app.base import BaseApplication
+
+    from spacekg.app import create_app
+
+    config = app_config(args)
+    config.setdefault("QUERY_THREADS", int(os.environ.get("SPACEKG_THREADS") or 4))
+    app = create_app(config, on_runaway=recycle_worker)
+    options = gunicorn_options(args, app.config)
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def __init__(self, application: Flask, settings: dict[str, Any]) -> None:
+            self.application = application
+            self.settings = settings
+            super().__init__()
+
+        def load_config(self) -> None:
+            for key, value in self.settings.items():
+                if key in self.cfg.settings:  # older gunicorns lack some settings
+                    self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return self.application
+
+    log.info("serving %s on http://%s/sparql", app.config["STORE"], options["bind"])
+    _Server(app, options).run()
+    return 0
