@@ -40,10 +40,12 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class QueryInfo:
-    """A query's form (SELECT, ASK, CONSTRUCT, DESCRIBE) and its normalised text."""
+    """A query's form (SELECT, ASK, CONSTRUCT, DESCRIBE), its normalised text, and whether
+    it names its own dataset with FROM / FROM NAMED."""
 
     form: str
     normalised: str
+    has_dataset_clause: bool = False
 
     @property
     def returns_graph(self) -> bool:
@@ -57,6 +59,7 @@ def inspect_query(text: str) -> QueryInfo:
     :class:`QuerySyntaxError` when no query form can be found at all.
     """
     form: str | None = None
+    has_from = False
     parts: list[str] = []
     expect_prologue_arg = 0
     for match in _TOKEN.finditer(text):
@@ -77,6 +80,7 @@ def inspect_query(text: str) -> QueryInfo:
                 "endpoints on a client's behalf"
             )
         if form is not None:
+            has_from = has_from or keyword == "FROM"
             continue
         if expect_prologue_arg:
             expect_prologue_arg -= 1
@@ -102,7 +106,15 @@ def inspect_query(text: str) -> QueryInfo:
             )
     if form is None:
         raise QuerySyntaxError("empty query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return QueryInfo(form, " ".join(parts))
+    return QueryInfo(form, " ".join(parts), has_from)
+
+
+def declares_dataset(text: str) -> bool:
+    """True when the query has FROM or FROM NAMED (outside strings, IRIs and comments)."""
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup == "word" and match.group().upper() == "FROM":
+            return True
+    return False
 
 
 def inspect_update(text: str) -> None:

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from spacekg.errors import InputError, QueryError, QuerySyntaxError
 from spacekg.rq import load_query
+from spacekg.sparql import declares_dataset
 from spacekg.stores import (
     DATASET_FORMATS,
     BooleanResult,
@@ -70,6 +71,8 @@ class OxigraphStore(Store):
                 "default_graph": [ox.NamedNode(u) for u in default_graph_uris],
                 "named_graphs": [ox.NamedNode(u) for u in named_graph_uris],
             }
+        elif declares_dataset(sparql):
+            options = {}  # FROM / FROM NAMED pick graphs of the store (never fetched)
         else:
             options = {"use_default_graph_as_union": True}
         try:
