@@ -6,21 +6,23 @@ from flask import Response, request
 from rdflib import Graph
 
 from spacekg import negotiate
+from spacekg.results import render_graph
 
 _RDFLIB_NAMES = {
     negotiate.TURTLE.media_type: "turtle",
     negotiate.NTRIPLES.media_type: "nt",
     negotiate.JSONLD.media_type: "json-ld",
     negotiate.RDFXML.media_type: "xml",
-    negotiate.NQUADS.media_type: "nquads",
-    negotiate.TRIG.media_type: "trig",
 }
 
 
 def rdf_response(graph: Graph, format_param: str | None = None) -> Response:
     """``graph`` serialised as the client asks (Accept or ``format``), Turtle by default."""
     fmt = negotiate.choose(negotiate.GRAPH, request.headers.get("Accept"), format_param)
-    body = graph.serialize(format=_RDFLIB_NAMES[fmt.media_type], encoding="utf-8")
+    if fmt.media_type in _RDFLIB_NAMES:  # rdflib nests blank nodes: easier to read
+        body = graph.serialize(format=_RDFLIB_NAMES[fmt.media_type], encoding="utf-8")
+    else:  # dataset formats: the triples in the default graph
+        body = render_graph(list(graph), fmt)
     response = Response(body, 200, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
     links = [
