@@ -116,3 +116,14 @@ class UpdateRefused(SpaceKGError):
 
 class UnsupportedMediaType(BadRequest):
     """A request body comes with a media type or charset the endpoint does not read."""
+
+
+class UnknownResource(SpaceKGError):
+    """An IRI under the base names nothing the dataset knows (HTTP 404).
+
+    ``iri`` is the IRI that was looked up.
+    """
+
+    def __init__(self, message: str, *, iri: str = "") -> None:
+        super().__init__(message)
+        self.iri = iri
