@@ -1,0 +1,70 @@
+"""The graph explorer's data: one resource and its neighbours as nodes and edges.
+
+Only links between resources under ``id/`` become edges (types, labels and literals stay on
+the entity page); each node carries its labels and classes so the browser can colour and
+filter without asking again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdflib import RDF, URIRef
+
+from spacekg.linkeddata import describe, labels_of, local_name, select
+from spacekg.namespaces import BASE
+from spacekg.pages import page_path
+from spacekg.stores import Store
+
+ENTITY_PREFIX = BASE + "id/"
+#: Edges to the report's paragraphs (skg:mentions…) would tie every node to a few hubs.
+MAX_NEIGHBOURS = 150
+
+
+def neighbours(store: Store, iri: str, *, lang: str = "en") -> dict[str, Any]:
+    """``{"center", "nodes", "edges"}`` for ``iri``; raises UnknownResource if unknown."""
+    description = describe(store, iri)
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for fact in description.outgoing:
+        target = str(fact.value)
+        if isinstance(fact.value, URIRef) and target.startswith(ENTITY_PREFIX) \
+                and fact.predicate != str(RDF.type) and not fact.inferred_only:
+            edges[(iri, fact.predicate, target)] = {}
+    for fact in description.incoming:
+        source = str(fact.value)
+        if isinstance(fact.value, URIRef) and source.startswith(ENTITY_PREFIX) \
+                and not fact.inferred_only:
+            edges[(source, fact.predicate, iri)] = {}
+    keys = sorted(edges)[:MAX_NEIGHBOURS]
+    node_iris = {iri} | {k[0] for k in keys} | {k[2] for k in keys}
+    labels = labels_of(store, node_iris | {k[1] for k in keys})
+    classes: dict[str, list[str]] = {}
+    for row in select(store, "ld-types-of", x=sorted(node_iris)):
+        classes.setdefault(str(row["x"]), []).append(str(row["class"]))
+    class_iris = {c for cs in classes.values() for c in cs}
+    class_labels = labels_of(store, class_iris)
+
+    def name(target: str, table: dict[str, Any]) -> str:
+        lab = table.get(target)
+        return (lab.best(lang) if lab else None) or local_name(target)
+
+    nodes = []
+    for node in sorted(node_iris):
+        lab = labels.get(node)
+        node_classes = sorted(classes.get(node, []))
+        nodes.append({
+            "id": node,
+            "label": name(node, labels),
+            "en": lab.best("en") if lab else None,
+            "zh": lab.pref.get("zh") if lab else None,
+            "classes": node_classes,
+            "class_labels": [name(c, class_labels) for c in node_classes],
+            "url": page_path(node),
+        })
+    return {
+        "center": iri,
+        "truncated": len(edges) > len(keys),
+        "nodes": nodes,
+        "edges": [{"source": s, "target": t, "predicate": p, "label": name(p, labels)}
+                  for s, p, t in keys],
+    }

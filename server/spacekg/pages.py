@@ -1,0 +1,200 @@
+"""What the HTML pages show, computed without Flask: the reader's language, figures for the
+home page, the competency questions as examples, and a description's facts grouped by
+property in reading order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+
+from spacekg import resources
+from spacekg.linkeddata import Description, Fact, Labels, labels_of, local_name, select
+from spacekg.namespaces import BASE, GRAPH
+from spacekg.stores import Store
+
+LANGUAGES = ("en", "zh")
+
+#: Properties shown in the page header rather than in the table of facts.
+HEADER_PROPERTIES = {str(SKOS.prefLabel), str(RDFS.label), str(SKOS.altLabel), str(RDF.type)}
+
+
+def choose_language(explicit: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """``en`` or ``zh``: an explicit choice (``?lang=``), else the cookie, else the best of
+    Accept-Language (q-values honoured; ``zh-CN``, ``zh-Hans`` count as zh), else English."""
+    for value in (explicit, cookie):
+        if value and value.lower()[:2] in LANGUAGES:
+            return value.lower()[:2]
+    best, best_q = "en", 0.0
+    for order, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        code = tag.strip().lower()[:2]
+        if code in LANGUAGES and q - order * 1e-6 > best_q:
+            best, best_q = code, q - order * 1e-6
+    return best
+
+
+def page_path(iri: str) -> str | None:
+    """Path on this server where ``iri`` is shown (IRIs under the base), else None."""
+    if iri.startswith(BASE + "ontology#"):
+        return "/ontology#" + iri.split("#", 1)[1]
+    if iri.startswith(BASE):
+        return "/" + iri[len(BASE):]
+    return None
+
+
+# --------------------------------------------------------------------------- home page
+
+@dataclass(frozen=True)
+class GraphFigure:
+    name: str
+    iri: str
+    triples: int
+    graphs: int = 1
+
+
+def graph_figures(store: Store) -> list[GraphFigure]:
+    """Triples per graph, the report's paragraph graphs summed as one row each kind."""
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for iri in store.graph_names():
+        tail = iri[len(str(GRAPH)):] if iri.startswith(str(GRAPH)) else iri
+        kind = tail.split("/")[0] if "/" in tail else tail
+        groups.setdefault(kind, []).append((iri, store.triple_count(iri)))
+    names = {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
+             "op": "operative clauses (graph/op/N)"}
+    figures = []
+    for kind, items in groups.items():
+        if len(items) == 1 and kind not in names:
+            figures.append(GraphFigure(kind, items[0][0], items[0][1]))
+        else:
+            figures.append(GraphFigure(names.get(kind, kind), items[0][0],
+                                       sum(n for _, n in items), len(items)))
+    return sorted(figures, key=lambda f: -f.triples)
+
+
+@dataclass(frozen=True)
+class ClassFigure:
+    iri: str
+    label: str
+    count: int
+
+
+def class_figures(store: Store, lang: str) -> list[ClassFigure]:
+    """Entities per asserted class, with the class labels in ``lang``."""
+    rows = select(store, "ld-class-counts")
+    labels = labels_of(store, [str(r["class"]) for r in rows])
+    figures = []
+    for row in rows:
+        iri = str(row["class"])
+        lab = labels.get(iri)
+        figures.append(ClassFigure(iri, (lab.best(lang) if lab else None) or local_name(iri),
+                                   int(row["n"])))
+    return figures
+
+
+@dataclass(frozen=True)
+class Example:
+    """A competency question: its number, title, question in both languages, the query."""
+
+    slug: str
+    title: str
+    question_en: str
+    question_zh: str
+    source: str
+    query: str
+
+
+def competency_questions(paths: Iterable[Path] | None = None) -> list[Example]:
+    """The competency questions shipped in ``queries/*.rq`` with their header comments."""
+    examples = []
+    for path in paths if paths is not None else resources.query_files():
+        text = path.read_text(encoding="utf-8")
+        header: dict[str, str] = {}
+        for line in text.splitlines():
+            m = re.match(r"#\s*([a-z-]+):\s*(.*)", line)
+            if m and m.group(1) not in header:
+                header[m.group(1)] = m.group(2).strip()
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
+        examples.append(Example(path.stem, header.get("title", path.stem),
+                                header.get("question-en", ""), header.get("question-zh", ""),
+                                header.get("source", ""), body))
+    return examples
+
+
+# --------------------------------------------------------------------------- entity page
+
+@dataclass
+class PropertyGroup:
+    """The facts of one property, in display order."""
+
+    predicate: str
+    label: str
+    facts: list[Fact] = field(default_factory=list)
+
+
+def _value_key(fact: Fact, description: Description, lang: str) -> tuple[int, str]:
+    value = fact.value
+    if isinstance(value, Literal):
+        own = 0 if (value.language or "")[:2] == lang else 1
+        return (own, str(value))
+    return (0, description.label(str(value), lang))
+
+
+def group_facts(description: Description, facts: list[Fact], lang: str,
+                *, skip: set[str] | None = None) -> list[PropertyGroup]:
+    """Facts grouped by property (readable labels), properties in label order."""
+    groups: dict[str, PropertyGroup] = {}
+    for fact in facts:
+        if skip and fact.predicate in skip:
+            continue
+        group = groups.setdefault(fact.predicate, PropertyGroup(
+            fact.predicate, description.label(fact.predicate, lang)))
+        group.facts.append(fact)
+    for group in groups.values():
+        group.facts.sort(key=lambda f: _value_key(f, description, lang))
+    return sorted(groups.values(), key=lambda g: g.label.casefold())
+
+
+@dataclass
+class Statement:
+    subject: str
+    predicate: str
+    value: object
+
+
+def statements_by_subject(triples: list[tuple[object, object, object]], labels: dict[str, Labels],
+                          lang: str) -> list[tuple[str, list[Statement]]]:
+    """Triples of a paragraph graph grouped by subject (for the paragraph page)."""
+    grouped: dict[str, list[Statement]] = {}
+    for s, p, o in triples:
+        grouped.setdefault(str(s), []).append(Statement(str(s), str(p), o))
+
+    def name(iri: str) -> str:
+        lab = labels.get(iri)
+        return ((lab.best(lang) if lab else None) or local_name(iri)).casefold()
+
+    for items in grouped.values():
+        items.sort(key=lambda st: (st.predicate != str(RDF.type), name(st.predicate),
+                                   str(st.value)))
+    return sorted(grouped.items(), key=lambda kv: name(kv[0]))
+
+
+def linked_iris(triples: list[tuple[object, object, object]]) -> set[str]:
+    out: set[str] = set()
+    for s, p, o in triples:
+        out.add(str(s))
+        out.add(str(p))
+        if isinstance(o, URIRef):
+            out.add(str(o))
+    return out
