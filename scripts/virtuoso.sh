@@ -159,7 +159,7 @@ SQL_TXN_TIMEOUT    = 0
 [SPARQL]
 ; The default (10,000) truncates results without saying so.
 ResultSetMaxRows           = ${VIRTUOSO_MAX_ROWS:-10000000}
-MaxQueryCostEstimationTime = 400
+MaxQueryCostEstimationTime = 0
 MaxQueryExecutionTime      = 120
 DefaultQuery               = ASK {}
 DeferInferenceRulesInit    = 0

@@ -236,8 +236,8 @@ class RemoteStore(Store):
             data += [("named-graph-uri", g) for g in named_graph_uris or (EMPTY_GRAPH,)]
         elif not has_dataset_clause and self.union == "explicit":
             union = self._union_graphs() or [EMPTY_GRAPH]
-            data += [("default-graph-uri", g) for g in union]
-            data += [("named-graph-uri", g) for g in self._dataset_graphs() or [EMPTY_GRAPH]]
+            named = self._dataset_graphs() or [EMPTY_GRAPH]
+            data = [("query", with_dataset(sparql, union, named))]
         accept = _GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _SPARQL_JSON
         response = self._post(self.endpoint, timeout=timeout, data=data, headers={"Accept": accept})
         return self._parse_response(response, form, timeout=timeout)
@@ -284,9 +284,8 @@ class RemoteStore(Store):
             named = self._union_graphs()
         if not named:
             return 0
-        data = [("query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")]
-        data += [("default-graph-uri", EMPTY_GRAPH)]
-        data += [("named-graph-uri", g) for g in named]
+        count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        data = [("query", with_dataset(count, [EMPTY_GRAPH], named))]
         response = self._post(
             self.endpoint, timeout=None, data=data, headers={"Accept": _SPARQL_JSON}
         )
@@ -567,17 +566,60 @@ def query_shape(sparql: str) -> tuple[str, bool]:
     skipped, so ``?from`` or ``"FROM"`` do not count. FROM occurs in SPARQL 1.1 queries only
     in dataset clauses. Raises QueryError when no query form is found (the engine would).
     """
+    form, has_from, _ = _scan(sparql)
+    return form, has_from
+
+
+def with_dataset(sparql: str, default: Sequence[str], named: Sequence[str]) -> str:
+    """The query with FROM / FROM NAMED clauses for these graphs, where the grammar puts them.
+
+    Used instead of the protocol's graph parameters because Virtuoso echoes each of those as
+    a response header, and past 100 headers HTTP clients refuse the answer. The clauses go
+    just before the WHERE clause (after the projection or the CONSTRUCT template); nothing
+    else in the text changes. Raises QueryError if no query form is found.
+    """
+    _, _, at = _scan(sparql)
+    clauses = "".join(f"FROM <{_checked_iri(g)}>\n" for g in default)
+    clauses += "".join(f"FROM NAMED <{_checked_iri(g)}>\n" for g in named)
+    return f"{sparql[:at]}\n{clauses}{sparql[at:]}"
+
+
+def _scan(sparql: str) -> tuple[str, bool, int]:
+    """(form, has FROM, offset where dataset clauses belong)."""
     form: str | None = None
     has_from = False
+    at: int | None = None
+    parens = braces = 0
+    template = "none"  # a CONSTRUCT template: none yet, open, done
     for match in _TOKENS.finditer(sparql):
-        word = match.group("word")
-        if word is None:
+        word, other = match.group("word"), match.group("other")
+        upper = word.upper() if word else None
+        if form is None:
+            if upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                form = upper
             continue
-        upper = word.upper()
-        if form is None and upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            form = upper
-        elif upper == "FROM":
+        if upper == "FROM":
             has_from = True
+        if at is not None:
+            continue
+        if other == "(":
+            parens += 1
+        elif other == ")":
+            parens -= 1
+        elif other == "{":
+            if form == "CONSTRUCT" and template == "none" and braces == parens == 0:
+                template = "open"  # the first brace after CONSTRUCT opens its template
+                braces = 1
+            elif braces == parens == 0:
+                at = match.start()
+            else:
+                braces += 1
+        elif other == "}":
+            braces -= 1
+            if template == "open" and braces == 0:
+                template = "done"
+        elif upper == "WHERE" and braces == parens == 0:
+            at = match.start()
     if form is None:
         raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return form, has_from
+    return form, has_from, at if at is not None else len(sparql)
