@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 
 from spacekg import serving
-from spacekg.http import cors
+from spacekg.http import cors, site
 from spacekg.http.errors import register_error_handlers
 from spacekg.http.sparql import sparql_bp
 from spacekg.http.wellknown import wellknown_bp
@@ -80,6 +80,7 @@ def create_app(
     cors.init_app(app)
     app.register_blueprint(sparql_bp)
     app.register_blueprint(wellknown_bp)
+    site.init_app(app)  # linked data, pages, search, explorer, downloads, YASGUI
     for name in _extension_names(app.config["EXTENSIONS"]):
         importlib.import_module(name).init_app(app)
     serving.init_app(app, on_runaway=on_runaway)

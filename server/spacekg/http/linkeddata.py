@@ -1,0 +1,353 @@
+"""Dereferenceable IRIs: ``/id/…``, ``/graph/…``, ``/ontology``, ``/shapes``,
+``/validation/latest`` answer with HTML for browsers and RDF for programs.
+
+The request's host stands for the base (``http://localhost:8000/id/agency/cnsa`` is
+``https://w3id.org/spacekg/id/agency/cnsa``). The representation comes from a file suffix
+(``.ttl .jsonld .nt .rdf .trig .nq .html``), else ``?format=``, else ``Accept`` (with
+``Vary: Accept``); ``Content-Location`` names the representation sent and ``Link`` headers
+its alternatives. Unknown IRIs get 404 with a page that suggests what the reader may have
+meant.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request
+from rdflib import Dataset, Graph, URIRef
+
+from spacekg import negotiate
+from spacekg.downloads import CONTEXT
+from spacekg.errors import NotAcceptable, UnknownResource
+from spacekg.http.view import (
+    language,
+    page_context,
+    search_index,
+    shacl_reports,
+    with_language_cookie,
+)
+from spacekg.linkeddata import (
+    describe,
+    graph_statements,
+    labels_of,
+    paragraph_graph_of,
+    paragraph_number,
+)
+from spacekg.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
+from spacekg.pages import (
+    HEADER_PROPERTIES,
+    group_facts,
+    linked_iris,
+    ontology_terms,
+    page_path,
+    statements_by_subject,
+)
+from spacekg.serving import get_store
+
+linkeddata_bp = Blueprint("linkeddata", __name__)
+
+#: HTML first: a client that accepts anything (``*/*``) is most often a person's tool.
+OFFERS: tuple[Format, ...] = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS)
+SUFFIXES = {f".{f.extension}": f for f in OFFERS} | {".json": JSONLD, ".xml": RDFXML}
+_RDFLIB = {TURTLE.media_type: "turtle", JSONLD.media_type: "json-ld",
+           NTRIPLES.media_type: "nt", RDFXML.media_type: "xml", TRIG.media_type: "trig",
+           NQUADS.media_type: "nquads"}
+
+
+def split_suffix(path: str) -> tuple[str, Format | None]:
+    """``id/agency/cnsa.ttl`` → (``id/agency/cnsa``, Turtle); no known suffix → (path, None)."""
+    for suffix, fmt in SUFFIXES.items():
+        if path.endswith(suffix) and len(path) > len(suffix):
+            return path[: -len(suffix)], fmt
+    return path, None
+
+
+def negotiate_format(suffix_format: Format | None) -> Format:
+    """Suffix, then ``?format=``, then Accept; raises NotAcceptable."""
+    if suffix_format is not None:
+        return suffix_format
+    return negotiate.choose(OFFERS, request.headers.get("Accept"), request.args.get("format"))
+
+
+def base_iri() -> str:
+    return str(current_app.config.get("BASE_IRI") or "https://w3id.org/spacekg/")
+
+
+def rdf_body(data: Graph | Dataset, fmt: Format) -> bytes:
+    """Serialise a graph (triple formats) or dataset (TriG, N-Quads)."""
+    name = _RDFLIB[fmt.media_type]
+    if isinstance(data, Dataset) and fmt not in (TRIG, NQUADS):
+        union = Graph()
+        for prefix, ns in data.namespaces():
+            union.bind(prefix, ns)
+        for s, p, o, _ in data.quads():
+            union.add((s, p, o))
+        data = union
+    elif not isinstance(data, Dataset) and fmt in (TRIG, NQUADS):
+        ds = Dataset()
+        for triple in data:
+            ds.add(triple)  # the default graph
+        data = ds
+    for prefix, ns in CONTEXT.items():
+        data.bind(prefix, ns, override=False)
+    if fmt is JSONLD:
+        return data.serialize(format=name, context=CONTEXT, encoding="utf-8")
+    return data.serialize(format=name, encoding="utf-8")
+
+
+def represent(path: str, fmt: Format, body: bytes | str, *, negotiated: bool,
+              status: int = 200) -> Response:
+    """A response with Vary, Content-Location and Link alternates for the resource at
+    ``path`` (without suffix)."""
+    response = Response(body, status, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
+    response.headers["Link"] = ", ".join(
+        f'</{path}.{alt.extension}>; rel="alternate"; type="{alt.media_type}"'
+        for alt in OFFERS if alt is not fmt)
+    if not negotiated:
+        response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --------------------------------------------------------------------------- resources
+
+@linkeddata_bp.route("/id/<path:rest>", methods=["GET", "HEAD"])
+def entity(rest: str) -> Response:
+    path, suffix = split_suffix("id/" + rest)
+    fmt = negotiate_format(suffix)
+    iri = base_iri() + path
+    store = get_store()
+    description = describe(store, iri)
+    if fmt is not HTML:
+        return represent(path, fmt, rdf_body(description.to_dataset(), fmt),
+                         negotiated=suffix is None)
+    lang = language()
+    context: dict[str, Any] = {
+        "d": description,
+        "title": description.label(iri, lang),
+        "path": path,
+        "outgoing": group_facts(description, description.outgoing, lang,
+                                skip=HEADER_PROPERTIES | {"http://www.w3.org/1999/02/22-rdf-syntax-ns#value"}),
+        "incoming": group_facts(description, description.incoming, lang),
+        "formats": [f for f in OFFERS if f is not HTML],
+    }
+    graph = paragraph_graph_of(iri)
+    if graph is not None:
+        triples = graph_statements(store, graph)
+        labels = labels_of(store, linked_iris(triples))
+        context.update(paragraph_graph=graph, paragraph_number=paragraph_number(iri),
+                       statements=statements_by_subject(triples, labels, lang),
+                       statement_labels=labels)
+    index = search_index()
+    context["class_labels"] = {t: index.class_label(t, lang) for t in description.types}
+    html = render_template("entity.html", **context, **page_context(lang))
+    return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
+
+
+@linkeddata_bp.route("/graph/<path:rest>", methods=["GET", "HEAD"])
+def named_graph(rest: str) -> Response:
+    path, suffix = split_suffix("graph/" + rest)
+    fmt = negotiate_format(suffix)
+    iri = base_iri() + path
+    store = get_store()
+    triples = graph_statements(store, iri)
+    if not triples:
+        raise UnknownResource(f"SpaceKG has no named graph <{iri}>", iri=iri)
+    if fmt is not HTML:
+        ds = Dataset()
+        g = ds.graph(URIRef(iri))
+        for t in triples:
+            g.add(t)  # type: ignore[arg-type]
+        return represent(path, fmt, rdf_body(ds, fmt), negotiated=suffix is None)
+    lang = language()
+    labels = labels_of(store, linked_iris(triples[:5000]))
+    paragraph = _paragraph_of_graph(iri)
+    html = render_template(
+        "graph.html", iri=iri, path=path, count=len(triples),
+        statements=statements_by_subject(triples[:5000], labels, lang), statement_labels=labels,
+        paragraph=paragraph, formats=[f for f in OFFERS if f is not HTML],
+        title=path, **page_context(lang))
+    return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
+
+
+def _paragraph_of_graph(graph_iri: str) -> str | None:
+    tail = graph_iri.rsplit("/graph/", 1)[-1]
+    report = base_iri() + "id/document/a-ac-105-1294/"
+    kind, _, number = tail.partition("/")
+    if kind == "para" and number.isdigit():
+        return f"{report}para/{number}"
+    if kind in ("pp", "op") and number.isdigit():
+        return f"{report}annex/{kind}/{number}"
+    return None
+
+
+# --------------------------------------------------------------------------- ontology & shapes
+
+def _ontology_graph() -> Graph:
+    from spacekg.namespaces import ONTOLOGY_GRAPH
+
+    graph = Graph()
+    for t in graph_statements(get_store(), str(ONTOLOGY_GRAPH)):
+        graph.add(t)  # type: ignore[arg-type]
+    if not len(graph):  # a store without the ontology graph: the packaged file
+        from spacekg.dataset import load_graph
+        from spacekg.resources import ontology_files
+
+        graph = load_graph(ontology_files())
+    return graph
+
+
+@linkeddata_bp.route("/ontology", methods=["GET", "HEAD"])
+@linkeddata_bp.route("/ontology<any('.ttl','.jsonld','.nt','.rdf','.owl','.html','.trig','.nq','.json','.xml'):suffix>",
+                     methods=["GET", "HEAD"])
+def ontology(suffix: str = "") -> Response:
+    fmt = negotiate_format(RDFXML if suffix == ".owl" else SUFFIXES.get(suffix))
+    graph = _ontology_graph()
+    if fmt is not HTML:
+        return represent("ontology", fmt, rdf_body(graph, fmt), negotiated=not suffix)
+    lang = language()
+    namespace = base_iri() + "ontology#"
+    terms = ontology_terms(graph, namespace)
+    names: dict[str, str] = {}
+    for items in terms.values():
+        for term in items:
+            names[term.iri] = term.labels.get(lang) or term.labels.get("en") or term.fragment
+    meta = _ontology_meta(graph, lang)
+    html = render_template("ontology.html", terms=terms, names=names, meta=meta,
+                           title=meta.get("title", "SpaceKG ontology"),
+                           formats=[f for f in OFFERS if f is not HTML],
+                           **page_context(lang))
+    return with_language_cookie(represent("ontology", fmt, html, negotiated=not suffix))
+
+
+def _ontology_meta(graph: Graph, lang: str) -> dict[str, str]:
+    from rdflib import OWL, RDF
+    from rdflib.namespace import DCTERMS
+
+    meta: dict[str, str] = {}
+    subject = next(graph.subjects(RDF.type, OWL.Ontology), None)
+    if subject is None:
+        return meta
+    meta["iri"] = str(subject)
+    for key, prop in (("title", DCTERMS.title), ("description", DCTERMS.description),
+                      ("version", OWL.versionInfo), ("license", DCTERMS.license)):
+        values = list(graph.objects(subject, prop))
+        preferred = [v for v in values if getattr(v, "language", None) == lang] or values
+        if preferred:
+            meta[key] = str(preferred[0])
+    return meta
+
+
+@linkeddata_bp.route("/shapes", methods=["GET", "HEAD"])
+@linkeddata_bp.route("/shapes<any('.ttl','.jsonld','.nt','.rdf','.html','.trig','.nq'):suffix>",
+                     methods=["GET", "HEAD"])
+def shapes(suffix: str = "") -> Response:
+    from spacekg.dataset import load_graph
+    from spacekg.resources import shapes_files
+
+    fmt = negotiate_format(SUFFIXES.get(suffix))
+    graph = load_graph(shapes_files())
+    graph.bind("sh", "http://www.w3.org/ns/shacl#")
+    if fmt is not HTML:
+        return represent("shapes", fmt, rdf_body(graph, fmt), negotiated=not suffix)
+    lang = language()
+    html = render_template("shapes.html", graph=graph, title="SpaceKG SHACL shapes",
+                           turtle=graph.serialize(format="turtle"),
+                           shapes=_shape_rows(graph), formats=[f for f in OFFERS if f is not HTML],
+                           **page_context(lang))
+    return with_language_cookie(represent("shapes", fmt, html, negotiated=not suffix))
+
+
+def _shape_rows(graph: Graph) -> list[dict[str, Any]]:
+    from rdflib import RDF, Namespace
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    rows = []
+    for shape in sorted(set(graph.subjects(RDF.type, sh.NodeShape)), key=str):
+        rows.append({
+            "iri": str(shape),
+            "targets": sorted(str(t) for t in graph.objects(shape, sh.targetClass)),
+            "properties": len(list(graph.objects(shape, sh.property))),
+        })
+    return rows
+
+
+@linkeddata_bp.route("/validation/latest", methods=["GET", "HEAD"])
+@linkeddata_bp.route("/validation/latest<any('.ttl','.jsonld','.nt','.rdf','.html'):suffix>",
+                     methods=["GET", "HEAD"])
+def validation(suffix: str = "") -> Response:
+    fmt = negotiate_format(SUFFIXES.get(suffix))
+    report = shacl_reports().get(wait=float(current_app.config.get("SHACL_REPORT_WAIT", 0.5)))
+    lang = language()
+    if report is None:
+        error = shacl_reports().error
+        message = (f"The validation report could not be computed: {error}" if error else
+                   "The validation report is being computed; try again in a minute.")
+        if fmt is HTML:
+            body = render_template("message.html", title="SHACL validation report",
+                                   message=message, **page_context(lang))
+        else:
+            body = message + "\n"
+            fmt = Format("text/plain", "text", "txt")
+        response = Response(body, 500 if error else 503, content_type=fmt.content_type)
+        response.headers["Retry-After"] = "30"
+        response.headers["Vary"] = "Accept"
+        return response
+    if fmt is not HTML:
+        return represent("validation/latest", fmt, rdf_body(report, fmt), negotiated=not suffix)
+    html = render_template("validation.html", rows=_validation_rows(report),
+                           title="SHACL validation report",
+                           formats=[f for f in OFFERS if f is not HTML], **page_context(lang))
+    return with_language_cookie(represent("validation/latest", fmt, html, negotiated=not suffix))
+
+
+def _validation_rows(report: Graph) -> dict[str, Any]:
+    from spacekg.validate import parse_results
+
+    parsed = parse_results(report)
+    from rdflib import Namespace
+    from rdflib.namespace import DCTERMS
+
+    from spacekg.shaclreport import REPORT_IRI
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    return {
+        "conforms": str(report.value(REPORT_IRI, sh.conforms)) == "true",
+        "created": str(report.value(REPORT_IRI, DCTERMS.created) or ""),
+        "violations": parsed.violations,
+        "warnings": parsed.warnings,
+    }
+
+
+# --------------------------------------------------------------------------- 404
+
+@linkeddata_bp.app_errorhandler(UnknownResource)
+def unknown(exc: UnknownResource) -> Response:
+    """404: an HTML page with suggestions for people, plain text (or JSON) for programs."""
+    try:
+        fmt = negotiate.choose(OFFERS, request.headers.get("Accept"), None)
+    except NotAcceptable:
+        fmt = TURTLE
+    if fmt is HTML:
+        lang = language()
+        tail = exc.iri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+        try:
+            hits = search_index().search(tail, limit=8) if tail else []
+        except Exception:  # noqa: BLE001 - suggestions are a courtesy; the 404 must answer
+            hits = []
+        body = render_template("notfound.html", iri=exc.iri, message=str(exc), hits=hits,
+                               title="Not found",
+                               **page_context(lang))
+        response = Response(body, 404, content_type=HTML.content_type)
+    elif "json" in fmt.media_type:
+        response = Response(json.dumps({"error": {"status": 404, "title": "Not Found",
+                                                  "message": str(exc), "iri": exc.iri}}),
+                            404, content_type="application/json")
+    else:
+        response = Response(f"404 Not Found\n\n{exc}\nSearch: /search?q=\n", 404,
+                            content_type="text/plain; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
+

@@ -1,0 +1,255 @@
+"""The site around the data: home page, search (page and JSON API), browse by class, the
+graph explorer, downloads, and YASGUI on ``/sparql`` for browsers.
+
+``init_app(app)`` registers these blueprints and the linked-data one; routes stay thin
+(parse, call :mod:`spacekg.pages`, :mod:`spacekg.search`, :mod:`spacekg.explore` or
+:mod:`spacekg.downloads`, render).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from werkzeug.exceptions import NotFound
+
+from spacekg import negotiate
+from spacekg.downloads import CONTEXT, Downloads, catalogue
+from spacekg.errors import BadRequest
+from spacekg.explore import neighbours
+from spacekg.http.linkeddata import linkeddata_bp, rdf_body
+from spacekg.http.view import (
+    EXTENSION,
+    SiteState,
+    language,
+    page_context,
+    search_index,
+    with_language_cookie,
+)
+from spacekg.linkeddata import iri_term, labels_of, local_name, select
+from spacekg.namespaces import BASE
+from spacekg.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
+from spacekg.pages import class_figures, competency_questions, graph_figures, page_path
+from spacekg.serving import get_store
+from spacekg.shaclreport import LatestReport
+
+site_bp = Blueprint("site", __name__)
+
+#: Prefixes preloaded in YASGUI (and used to shorten IRIs in its result table).
+PREFIXES = {
+    "skg": BASE + "ontology#", "id": BASE + "id/", "graph": BASE + "graph/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#", "dcterms": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#", "schema": "https://schema.org/",
+    "prov": "http://www.w3.org/ns/prov#", "foaf": "http://xmlns.com/foaf/0.1/",
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the linked-data and site blueprints and their per-app state.
+
+    Settings: DOWNLOAD_DIR (where dumps are written; default: the build directory's
+    ``downloads``), SHACL_REPORT_DIR (cache of the SHACL report; default: the build
+    directory), SHACL_REPORT_WAIT (seconds a request waits for a report being computed).
+    """
+    from spacekg.build import default_build_dir
+
+    build_dir = default_build_dir()
+    app.config.setdefault("DOWNLOAD_DIR", str(build_dir / "downloads"))
+    app.config.setdefault("SHACL_REPORT_DIR", str(build_dir))
+    app.config.setdefault("SHACL_SOURCES", None)
+    app.extensions[EXTENSION] = SiteState(
+        LatestReport(Path(app.config["SHACL_REPORT_DIR"]), app.config["SHACL_SOURCES"]))
+    app.extensions[EXTENSION + ".downloads"] = Downloads(Path(app.config["DOWNLOAD_DIR"]))
+    app.register_blueprint(linkeddata_bp)
+    app.register_blueprint(site_bp)
+
+
+def _downloads() -> Downloads:
+    return current_app.extensions[EXTENSION + ".downloads"]  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- YASGUI
+
+@site_bp.before_app_request
+def sparql_ui() -> Response | None:
+    """A browser opening ``/sparql`` (no query, HTML preferred) gets YASGUI; protocol
+    clients and the service description are untouched."""
+    if request.method != "GET" or request.path.rstrip("/") != "/sparql":
+        return None
+    if request.args.get("query") is not None or request.args.get("update") is not None:
+        return None
+    ranges = negotiate.parse_accept(request.headers.get("Accept"))
+    html_q = negotiate.quality(ranges, "text/html")
+    if request.args.get("format") or html_q <= 0:
+        return None
+    rdf_q = max(negotiate.quality([r for r in ranges if r.specificity == 2], t.media_type)
+                for t in negotiate.GRAPH)
+    if rdf_q > html_q:
+        return None
+    lang = language()
+    response = Response(render_template(
+        "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,
+        **page_context(lang)), 200, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept"
+    return with_language_cookie(response)
+
+
+# --------------------------------------------------------------------------- home, search
+
+@site_bp.route("/", methods=["GET", "HEAD"])
+def home() -> Response:
+    lang = language()
+    store = get_store()
+    graphs = graph_figures(store)
+    classes = class_figures(store, lang)
+    html = render_template(
+        "home.html", title="SpaceKG", graphs=graphs, classes=classes,
+        total=sum(g.triples for g in graphs), entities=len(search_index().entries),
+        examples=competency_questions(), **page_context(lang))
+    response = Response(html, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return with_language_cookie(response)
+
+
+def _limit(default: int, maximum: int) -> int:
+    raw = request.args.get("limit", str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"limit must be a whole number, not {raw!r}") from None
+    return max(1, min(value, maximum))
+
+
+@site_bp.route("/api/search", methods=["GET"])
+def api_search() -> Response:
+    """JSON: ``{"query", "results": [{iri, url, label, other_label, classes, matched}]}``."""
+    text = request.args.get("q", "")
+    lang = language()
+    hits = search_index().search(text, limit=_limit(10, 100))
+    response = jsonify({
+        "query": text,
+        "lang": lang,
+        "results": [{"iri": h.iri, "url": page_path(h.iri), "label": h.label,
+                     "other_label": h.other_label, "classes": list(h.classes),
+                     "matched": h.matched} for h in hits],
+    })
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+@site_bp.route("/search", methods=["GET"])
+def search_page() -> Response:
+    text = request.args.get("q", "")
+    lang = language()
+    hits = search_index().search(text, limit=_limit(50, 500))
+    html = render_template("search.html", title=f"{text} — search" if text else "Search",
+                           q=text, hits=hits, **page_context(lang))
+    return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+@site_bp.route("/browse", methods=["GET"])
+def browse() -> Response:
+    lang = language()
+    store = get_store()
+    class_iri = request.args.get("class")
+    if not class_iri:
+        html = render_template("browse.html", title="Browse", classes=class_figures(store, lang),
+                               class_iri=None, **page_context(lang))
+        return with_language_cookie(Response(html, content_type=HTML.content_type))
+    iri_term(class_iri)  # raises UnknownResource (404) for text that is no IRI
+    members = [str(r["x"]) for r in select(store, "ld-instances", **{"class": [class_iri]})]
+    labels = labels_of(store, [*members, class_iri])
+    items = sorted(
+        ((iri, (labels[iri].best(lang) if iri in labels else None) or local_name(iri),
+          labels[iri].best("zh" if lang == "en" else "en") if iri in labels else None)
+         for iri in members), key=lambda item: item[1].casefold())
+    class_label = (labels[class_iri].best(lang) if class_iri in labels else None) \
+        or local_name(class_iri)
+    html = render_template("browse.html", title=class_label, class_iri=class_iri,
+                           class_label=class_label, items=items, **page_context(lang))
+    return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+# --------------------------------------------------------------------------- explorer
+
+@site_bp.route("/explore", methods=["GET"])
+def explore_page() -> Response:
+    lang = language()
+    start = request.args.get("iri") or BASE + "id/event/haikou-workshop-2022"
+    html = render_template("explore.html", title="Explorer", start=start, **page_context(lang))
+    return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+@site_bp.route("/api/neighbours", methods=["GET"])
+def api_neighbours() -> Response:
+    iri = request.args.get("iri", "")
+    if not iri:
+        raise BadRequest("parameter 'iri' is required")
+    return jsonify(neighbours(get_store(), iri, lang=language()))
+
+
+# --------------------------------------------------------------------------- downloads
+
+CATALOGUE_OFFERS = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
+
+
+@site_bp.route("/download", methods=["GET", "HEAD"], strict_slashes=False)
+def download_index() -> Response:
+    fmt = negotiate.choose(CATALOGUE_OFFERS, request.headers.get("Accept"),
+                           request.args.get("format"))
+    store = get_store()
+    listing = _downloads().listing(store)
+    base_url = request.host_url.rstrip("/") + "/download"
+    if fmt is not HTML:
+        graph = catalogue(listing, base_url=base_url,
+                          endpoint=url_for("sparql.endpoint", _external=True),
+                          triples=store.triple_count())
+        response = Response(rdf_body(graph, fmt), content_type=fmt.content_type)
+        response.headers["Vary"] = "Accept"
+        return response
+    lang = language()
+    html = render_template("downloads.html", title="Downloads", files=listing,
+                           **page_context(lang))
+    response = Response(html, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = '</download?format=turtle>; rel="alternate"; type="text/turtle"'
+    return with_language_cookie(response)
+
+
+@site_bp.route("/download/context.jsonld", methods=["GET", "HEAD"])
+def jsonld_context() -> Response:
+    response = Response(json.dumps({"@context": CONTEXT}, indent=2),
+                        content_type="application/ld+json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@site_bp.route("/download/<name>", methods=["GET", "HEAD"])
+def download_file(name: str) -> Response:
+    store = get_store()
+    listing = {f.name: f for f in _downloads().listing(store)}
+    item = listing.get(name)
+    if item is None:
+        raise NotFound(f"no download named {name!r}; see /download for the list")
+    response = send_from_directory(_downloads().directory(store), name,
+                                   mimetype=item.media_type, as_attachment=False)
+    digest = base64.b64encode(bytes.fromhex(item.sha256)).decode()
+    response.headers["Digest"] = f"sha-256={digest}"  # RFC 3230
+    response.headers["X-Content-SHA256"] = item.sha256
+    return response
+

@@ -1,0 +1,92 @@
+"""What every HTML page shares: the reader's language, the navigation, the search index and
+the SHACL report holder of the current app (created in ``site.init_app``, never at import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, g, request
+
+from spacekg.linkeddata import Description, local_name
+from spacekg.pages import LANGUAGES, choose_language, page_path
+from spacekg.search import IndexCache, SearchIndex
+from spacekg.serving import get_store
+from spacekg.shaclreport import LatestReport
+
+EXTENSION = "spacekg.site"
+
+#: Interface strings in both languages (the data carries its own labels).
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "home": "Home", "browse": "Browse", "query": "SPARQL", "explore": "Explorer",
+        "ontology": "Ontology", "downloads": "Downloads", "search": "Search",
+        "search_placeholder": "Search entities: 嫦娥, Artemis, CNSA…",
+        "statements": "Statements", "referenced_by": "Referenced by", "source": "Source",
+        "registry": "entity registry", "inferred": "inferred", "types": "Types",
+        "paragraph_text": "Paragraph text", "facts_from": "Facts drawn from this paragraph",
+        "explore_graph": "Explore in graph", "formats": "Other formats",
+        "also_known_as": "Also known as", "no_results": "No results",
+        "para": "Para.", "see_paragraph": "open paragraph",
+    },
+    "zh": {
+        "home": "首页", "browse": "浏览", "query": "SPARQL 查询", "explore": "图谱浏览",
+        "ontology": "本体", "downloads": "下载", "search": "搜索",
+        "search_placeholder": "搜索实体：嫦娥、Artemis、CNSA…",
+        "statements": "陈述", "referenced_by": "被引用", "source": "来源",
+        "registry": "实体登记", "inferred": "推理得出", "types": "类型",
+        "paragraph_text": "段落原文", "facts_from": "本段所述事实",
+        "explore_graph": "在图谱中浏览", "formats": "其他格式",
+        "also_known_as": "又称", "no_results": "无结果",
+        "para": "第", "see_paragraph": "打开段落",
+    },
+}
+
+
+class SiteState:
+    """Per-app state of the site: the search index cache and the SHACL report holder."""
+
+    def __init__(self, reports: LatestReport) -> None:
+        self.index = IndexCache()
+        self.reports = reports
+
+
+def _state() -> SiteState:
+    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+
+def search_index() -> SearchIndex:
+    return _state().index.get(get_store())
+
+
+def shacl_reports() -> LatestReport:
+    return _state().reports
+
+
+def language() -> str:
+    """``en`` or ``zh`` for this request (``?lang=``, cookie, Accept-Language)."""
+    if "lang" not in g:
+        g.lang = choose_language(request.args.get("lang"), request.cookies.get("lang"),
+                                 request.headers.get("Accept-Language"))
+    return str(g.lang)
+
+
+def with_language_cookie(response: Response) -> Response:
+    """Remember an explicit ``?lang=`` choice for the next pages."""
+    chosen = request.args.get("lang", "")[:2].lower()
+    if chosen in LANGUAGES:
+        response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def page_context(lang: str) -> dict[str, Any]:
+    """Variables every template uses."""
+    return {"ui": UI[lang], "lang": lang, "other_lang": "zh" if lang == "en" else "en",
+            "page_path": page_path, "label_of": label_of}
+
+
+def label_of(iri: str, labels: Any, lang: str) -> str:
+    """Label of ``iri`` from a Description or a dict of Labels; a readable IRI tail if none."""
+    if isinstance(labels, Description):
+        return labels.label(iri, lang)
+    found = labels.get(iri) if isinstance(labels, dict) else None
+    return (found.best(lang) if found else None) or local_name(iri)

@@ -1,0 +1,120 @@
+// YASGUI on /sparql: this endpoint only, SpaceKG's prefixes, the competency questions as
+// examples, and a graph view of results next to the table. Nothing is fetched from elsewhere.
+(function () {
+  "use strict";
+  const examples = JSON.parse(document.getElementById("examples-data").textContent);
+  const prefixes = JSON.parse(document.getElementById("prefixes-data").textContent);
+  const endpoint = window.location.origin + "/sparql";
+  const prologue = Object.keys(prefixes).map(function (p) {
+    return "PREFIX " + p + ": <" + prefixes[p] + ">";
+  }).join("\n");
+  const starter = prologue + "\n\nSELECT ?agency ?label WHERE {\n  ?agency a skg:SpaceAgency ;\n" +
+    "          skos:prefLabel ?label .\n  FILTER(lang(?label) = \"en\")\n}\nORDER BY ?label\n";
+
+  // Autocompleters that call prefix.cc or LOV would leave the machine: keep the local ones.
+  const Yasqe = Yasgui.Yasqe;
+  if (Yasqe && Yasqe.defaults && Array.isArray(Yasqe.defaults.autocompleters)) {
+    Yasqe.defaults.autocompleters = Yasqe.defaults.autocompleters.filter(function (name) {
+      return name === "variables" || name === "prefixes-local";
+    });
+  }
+
+  class GraphPlugin {
+    constructor(yasr) { this.yasr = yasr; this.priority = 5; this.label = "Graph"; this.hideFromSelection = false; }
+    triples() {
+      const results = this.yasr.results;
+      const out = [];
+      if (!results) return out;
+      if (typeof results.getStatements === "function") {
+        try {
+          const st = results.getStatements() || [];
+          st.forEach(function (t) { out.push([t.subject, t.predicate, t.object]); });
+          if (out.length) return out;
+        } catch (e) { /* not a graph result */ }
+      }
+      const vars = results.getVariables ? results.getVariables() : [];
+      const rows = results.getBindings ? results.getBindings() || [] : [];
+      if (vars.indexOf("s") >= 0 && vars.indexOf("p") >= 0 && vars.indexOf("o") >= 0) {
+        rows.forEach(function (r) { if (r.s && r.p && r.o) out.push([r.s, r.p, r.o]); });
+        return out;
+      }
+      rows.forEach(function (r) {
+        const terms = vars.map(function (v) { return [v, r[v]]; }).filter(function (x) { return x[1]; });
+        for (let i = 1; i < terms.length; i++) {
+          out.push([terms[0][1], { value: terms[i][0], termType: "NamedNode" }, terms[i][1]]);
+        }
+      });
+      return out;
+    }
+    canHandleResults() { return this.triples().length > 0; }
+    getIcon() {
+      const icon = document.createElement("div");
+      icon.textContent = "◉";
+      return icon;
+    }
+    draw() {
+      const box = document.createElement("div");
+      box.className = "yasr-graph";
+      this.yasr.resultsEl.appendChild(box);
+      const nodes = {}, edges = [];
+      function short(v) {
+        for (const p in prefixes) { if (v.indexOf(prefixes[p]) === 0) return p + ":" + v.slice(prefixes[p].length); }
+        return v;
+      }
+      function node(t) {
+        const v = t.value, isLit = t.type === "literal" || t.termType === "Literal";
+        const id = (isLit ? "lit:" : "") + v;
+        if (!nodes[id]) nodes[id] = { data: { id: id, label: isLit ? v.slice(0, 60) : short(v), lit: isLit } };
+        return id;
+      }
+      this.triples().slice(0, 1500).forEach(function (t, i) {
+        edges.push({ data: { id: "e" + i, source: node(t[0]), target: node(t[2]), label: short(t[1].value) } });
+      });
+      cytoscape({
+        container: box,
+        elements: Object.values(nodes).concat(edges),
+        style: [
+          { selector: "node", style: { label: "data(label)", "font-size": 10, "background-color": "#3b6ea5",
+              "text-valign": "bottom", width: 16, height: 16 } },
+          { selector: "node[?lit]", style: { shape: "round-rectangle", "background-color": "#f2b134" } },
+          { selector: "edge", style: { label: "data(label)", "font-size": 8, "curve-style": "bezier",
+              "target-arrow-shape": "triangle", width: 1, color: "#6b7385" } }
+        ],
+        layout: { name: "cose", animate: false }
+      });
+    }
+  }
+  Yasgui.Yasr.registerPlugin("graph", GraphPlugin);
+
+  const yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    copyEndpointOnNewTab: false,
+    persistenceId: null,
+    endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
+    yasqe: { value: starter },
+    yasr: { prefixes: prefixes, pluginOrder: ["table", "graph", "response"], defaultPlugin: "table" }
+  });
+  window.spacekgYasgui = yasgui;
+
+  function runExample(slug) {
+    const ex = examples.find(function (e) { return e.slug === slug; });
+    if (!ex) return;
+    const tab = yasgui.addTab(true, { name: ex.slug.replace(/^(\d+)-.*/, "Q$1"),
+                                      requestConfig: { endpoint: endpoint, method: "POST" } });
+    const t = yasgui.getTab(tab) || yasgui.getTab();
+    t.setQuery(ex.query);
+    t.query();
+  }
+  function fromHash() {
+    const m = /example=([\w-]+)/.exec(window.location.hash);
+    if (m) runExample(m[1]);
+  }
+  document.getElementById("example-list").addEventListener("click", function (e) {
+    const a = e.target.closest("a[data-slug]");
+    if (!a) return;
+    e.preventDefault();
+    history.replaceState(null, "", "#example=" + a.dataset.slug);
+    runExample(a.dataset.slug);
+  });
+  fromHash();
+})();
