@@ -1,0 +1,147 @@
+"""The spacekg command: exit codes and output of build, validate, query, coverage, serve."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from spacekg.build import BuildResult
+from spacekg.cli import main
+from spacekg.coverage import coverage, empty
+
+CNSA_EN = ("SELECT ?label WHERE { <https://w3id.org/spacekg/id/agency/cnsa> "
+           "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label "
+           "FILTER(lang(?label) = 'en') }")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_console_script_prints_its_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "spacekg.cli", "--version"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("spacekg ")
+
+
+def test_build_reuses_and_prints_triples_per_graph(built: BuildResult,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "build", "--build-dir", str(built.build_dir), "-q")
+    assert code == 0
+    assert out.startswith("reused unchanged build")
+    for graph, n in built.counts.items():
+        assert any(line.split() == [graph, str(n)] for line in out.splitlines())
+    assert out.splitlines()[-1].split() == ["total", str(built.total)]
+
+
+def test_query_answers_as_a_table(built: BuildResult,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "query", CNSA_EN, "--build-dir", str(built.build_dir))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].strip() == "label"
+    assert lines[2].strip() == "China National Space Administration"
+    assert lines[-1] == "(1 row)"
+
+
+@pytest.mark.parametrize(("fmt", "check"), [
+    ("csv", lambda out: out.splitlines()[1] == "China National Space Administration"),
+    ("tsv", lambda out: out.splitlines()[1] == '"China National Space Administration"@en'),
+    ("json", lambda out: json.loads(out)["results"]["bindings"][0]["label"]["value"]
+     == "China National Space Administration"),
+])
+def test_query_formats(built: BuildResult, capsys: pytest.CaptureFixture[str], fmt: str,
+                       check) -> None:  # noqa: ANN001
+    code, out, _ = run(capsys, "query", CNSA_EN, "--format", fmt,
+                       "--build-dir", str(built.build_dir))
+    assert code == 0 and check(out), out
+
+
+def test_query_from_file_and_ask(built: BuildResult, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rq = tmp_path / "ask.rq"
+    rq.write_text("ASK { GRAPH <https://w3id.org/spacekg/graph/inferred> { ?s ?p ?o } }",
+                  encoding="utf-8")
+    code, out, _ = run(capsys, "query", "-f", str(rq), "--build-dir", str(built.build_dir))
+    assert (code, out) == (0, "true\n")
+
+
+def test_query_syntax_error_exits_2(built: BuildResult,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "query", "SELEC nothing", "--build-dir", str(built.build_dir))
+    assert code == 2 and "syntax error" in err
+
+
+def test_query_needs_exactly_one_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "query")
+    assert code == 2 and "exactly one" in err
+
+
+def test_coverage_lists_every_paragraph(built: BuildResult,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "coverage", "--build-dir", str(built.build_dir))
+    lines = out.splitlines()
+    assert lines[0].split("\t") == ["paragraph", "triples", "graph"]
+    assert len(lines) == 1 + 64
+    assert code == (1 if empty(coverage(built.counts)) else 0)
+
+
+def test_validate_unreadable_file_exits_2(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.trig"
+    bad.write_text("GRAPH <urn:g> { oops", encoding="utf-8")
+    code, _, err = run(capsys, "validate", str(bad))
+    assert code == 2 and "bad.trig" in err
+
+
+def test_validate_broken_fixture_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = sorted((Path(__file__).parent / "fixtures" / "broken").glob("*.trig"))
+    if not broken:
+        pytest.fail("tests/fixtures/broken/*.trig: no fixtures yet")
+    code, out, _ = run(capsys, "validate", "--with-data", str(broken[0]))
+    assert code == 1 and "Violation:" in out
+
+
+def test_serve_defines_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    for option in ("--host", "--port", "--workers", "--store", "--graph", "--no-report",
+                   "--timeout", "--max-rows"):
+        assert option in out
+
+
+def test_serve_rejects_a_malformed_graph_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--graph", "no-equals-sign"])
+    assert info.value.code == 2 and "IRI=FILE" in capsys.readouterr().err
+
+
+def test_serve_hands_parsed_options_to_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    received = {}
+
+    class FakeServe:
+        @staticmethod
+        def main(args) -> int:  # noqa: ANN001
+            received["args"] = args
+            return 0
+
+    monkeypatch.setitem(sys.modules, "spacekg.serve", FakeServe)
+    assert main(["serve", "--port", "8123", "--graph", "urn:g=x.ttl", "--no-report"]) == 0
+    args = received["args"]
+    assert (args.host, args.port, args.no_report) == ("127.0.0.1", 8123, True)
+    assert args.graph == [("urn:g", Path("x.ttl"))]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("spacekg.serve") is not None,
+                    reason="spacekg.serve is installed")
+def test_serve_without_server_module_explains(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "serve")
+    assert code == 2 and "spacekg.serve" in err
