@@ -17,8 +17,18 @@ from spacekg.pages import page_path
 from spacekg.stores import Store
 
 ENTITY_PREFIX = BASE + "id/"
-#: Edges to the report's paragraphs (skg:mentions…) would tie every node to a few hubs.
-MAX_NEIGHBOURS = 150
+#: Most links shown per expansion (a workshop has hundreds): named entities first, then the
+#: report's n-ary nodes (claims, presentations…), then paragraphs.
+MAX_NEIGHBOURS = 40
+_NARY = ("claim/", "presentation/", "statistic/", "citation/", "selection/", "capacity/",
+         "partnership/", "objective/", "quantity/")
+
+
+def _rank(iri: str) -> int:
+    tail = iri[len(ENTITY_PREFIX):]
+    if tail.startswith("document/a-ac-105-1294/"):
+        return 2
+    return 1 if tail.startswith(_NARY) else 0
 
 
 def neighbours(store: Store, iri: str, *, lang: str = "en") -> dict[str, Any]:
@@ -35,7 +45,8 @@ def neighbours(store: Store, iri: str, *, lang: str = "en") -> dict[str, Any]:
         if isinstance(fact.value, URIRef) and source.startswith(ENTITY_PREFIX) \
                 and not fact.inferred_only:
             edges[(source, fact.predicate, iri)] = {}
-    keys = sorted(edges)[:MAX_NEIGHBOURS]
+    keys = sorted(edges, key=lambda k: (_rank(k[0] if k[2] == iri else k[2]), k))
+    keys = keys[:MAX_NEIGHBOURS]
     node_iris = {iri} | {k[0] for k in keys} | {k[2] for k in keys}
     labels = labels_of(store, node_iris | {k[1] for k in keys})
     classes: dict[str, list[str]] = {}

@@ -29,6 +29,7 @@ _VALUES = r"VALUES\s+\?{var}\s*\{{[^}}]*\}}"
 INFERRED_GRAPH = str(GRAPH["inferred"])
 REFERENCE_GRAPH = str(GRAPH["reference"])
 ONTOLOGY_GRAPH = str(GRAPH["ontology"])
+REPORT_PREFIX = BASE + "id/document/a-ac-105-1294/"
 
 
 def iri_term(iri: str) -> str:
@@ -82,16 +83,21 @@ class Labels:
                 self.alt.append(str(label))
         elif kind == "pref":
             self.pref[lang] = str(label)
+        elif kind == "text":  # a describing sentence, for nodes without a label
+            self._text.setdefault(lang, _shorten(str(label)))
         else:  # rdfs:label counts only where no skos:prefLabel is given
             self._plain.setdefault(lang, str(label))
 
     def __post_init__(self) -> None:
         self._plain: dict[str, str] = {}
+        self._text: dict[str, str] = {}
 
     def finish(self) -> Labels:
         """Fill languages without a preferred label from rdfs:label."""
         for lang, text in self._plain.items():
             self.pref.setdefault(lang, text)
+        if not self.pref:
+            self.pref.update(self._text)
         return self
 
     def best(self, lang: str) -> str | None:
@@ -100,6 +106,26 @@ class Labels:
             if key in self.pref:
                 return self.pref[key]
         return next(iter(self.pref.values()), None)
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def paragraph_labels(iri: str) -> Labels | None:
+    """Names of a paragraph or annex clause of the report (they carry no labels)."""
+    tail = iri[len(REPORT_PREFIX):] if iri.startswith(REPORT_PREFIX) else None
+    m = re.fullmatch(r"para/(\d+)|annex/(pp|op)/(\d+)", tail or "")
+    if not m:
+        return None
+    if m.group(1):
+        return Labels(pref={"en": f"Paragraph {m.group(1)}", "zh": f"第 {m.group(1)} 段"})
+    label = ("P" if m.group(2) == "pp" else "O") + m.group(3)
+    kind_en = "preambular" if m.group(2) == "pp" else "operative"
+    kind_zh = "序言部分" if m.group(2) == "pp" else "执行部分"
+    return Labels(pref={"en": f"Annex, {kind_en} clause {label}",
+                        "zh": f"附件{kind_zh}第 {m.group(3)} 段（{label}）"})
 
 
 def local_name(iri: str) -> str:
@@ -120,7 +146,13 @@ def labels_of(store: Store, iris: Iterable[str]) -> dict[str, Labels]:
         for row in select(store, "ld-labels", x=chunk):
             if isinstance(row.get("label"), Literal):
                 found.setdefault(str(row["x"]), Labels()).add(row["label"], str(row["kind"]))
-    return {iri: labels.finish() for iri, labels in found.items()}
+    out = {iri: labels.finish() for iri, labels in found.items()}
+    for iri in wanted:
+        if iri not in out or not out[iri].pref:
+            para = paragraph_labels(iri)
+            if para is not None:
+                out[iri] = para
+    return out
 
 
 # --------------------------------------------------------------------------- provenance
@@ -192,6 +224,7 @@ class Description:
         return sorted({str(f.value) for f in self.outgoing if f.predicate == str(RDF.type)})
 
     def label(self, iri: str, lang: str = "en") -> str:
+        iri = str.__str__(iri)  # URIRef("x") != "x" as a dict key
         found = self.labels.get(iri)
         return (found.best(lang) if found else None) or local_name(iri)
 

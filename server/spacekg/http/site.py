@@ -190,7 +190,7 @@ def browse() -> Response:
 @site_bp.route("/explore", methods=["GET"])
 def explore_page() -> Response:
     lang = language()
-    start = request.args.get("iri") or BASE + "id/event/haikou-workshop-2022"
+    start = request.args.get("iri") or BASE + "id/mission/change-7"
     html = render_template("explore.html", title="Explorer", start=start, **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
 

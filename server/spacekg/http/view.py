@@ -86,6 +86,7 @@ def page_context(lang: str) -> dict[str, Any]:
 
 def label_of(iri: str, labels: Any, lang: str) -> str:
     """Label of ``iri`` from a Description or a dict of Labels; a readable IRI tail if none."""
+    iri = str.__str__(iri)  # a URIRef never equals the str key it spells
     if isinstance(labels, Description):
         return labels.label(iri, lang)
     found = labels.get(iri) if isinstance(labels, dict) else None

@@ -12,16 +12,15 @@
   const status = document.getElementById("status");
   const cy = cytoscape({
     container: el,
-    wheelSensitivity: 0.3,
     style: [
       { selector: "node", style: {
           "label": "data(label)", "font-size": 11, "text-wrap": "wrap", "text-max-width": 140,
           "background-color": "data(colour)", "color": "#1d2433", "text-valign": "bottom",
-          "text-margin-y": 4, "width": 22, "height": 22, "border-width": 2, "border-color": "#fff" } },
+          "text-margin-y": 4, "min-zoomed-font-size": 7, "width": 22, "height": 22, "border-width": 2, "border-color": "#fff" } },
       { selector: "node.expanded", style: { "border-color": "#1d2433", "width": 30, "height": 30 } },
       { selector: "node:selected", style: { "border-color": "#f2b134", "border-width": 4 } },
       { selector: "edge", style: {
-          "label": "data(label)", "font-size": 9, "color": "#6b7385", "curve-style": "bezier",
+          "label": "data(label)", "font-size": 9, "min-zoomed-font-size": 9, "color": "#6b7385", "curve-style": "bezier",
           "target-arrow-shape": "triangle", "width": 1.2, "line-color": "#b8c0cc",
           "target-arrow-color": "#b8c0cc", "text-rotation": "autorotate", "text-background-color": "#fff",
           "text-background-opacity": 0.8 } },
@@ -108,8 +107,10 @@
         });
         cy.add(added);
         cy.getElementById(iri).addClass("expanded");
-        const layout = cy.layout({ name: "cose", animate: false, randomize: false, nodeRepulsion: 9000,
-                                   idealEdgeLength: 110, fit: true, padding: 30 });
+        const layout = cy.layout({ name: "cose", animate: false, randomize: expanded.size <= 1,
+                                   nodeRepulsion: function () { return 400000; }, nodeOverlap: 40,
+                                   idealEdgeLength: function () { return 120; }, gravity: 0.5,
+                                   numIter: 1500, fit: true, padding: 40 });
         layout.run();
         refreshFilter(); applyFilter();
         status.textContent = cy.nodes().length + " nodes, " + cy.edges().length + " edges" +
@@ -129,7 +130,9 @@
     if (url) window.location = url;
   });
   document.getElementById("relayout").addEventListener("click", function () {
-    cy.layout({ name: "cose", animate: false, fit: true, padding: 30 }).run();
+    cy.layout({ name: "cose", animate: false, randomize: true, fit: true, padding: 40,
+                nodeRepulsion: function () { return 400000; }, nodeOverlap: 40,
+                idealEdgeLength: function () { return 120; } }).run();
   });
   document.getElementById("reset").addEventListener("click", function () {
     cy.elements().remove(); expanded.clear(); hidden.clear(); expand(start);

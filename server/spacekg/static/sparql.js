@@ -2,6 +2,8 @@
 // examples, and a graph view of results next to the table. Nothing is fetched from elsewhere.
 (function () {
   "use strict";
+  // YASGUI rewrites the URL when it starts: read the requested example first.
+  const requested = /example=([\w-]+)/.exec(window.location.hash);
   const examples = JSON.parse(document.getElementById("examples-data").textContent);
   const prefixes = JSON.parse(document.getElementById("prefixes-data").textContent);
   const endpoint = window.location.origin + "/sparql";
@@ -101,13 +103,12 @@
     if (!ex) return;
     const tab = yasgui.addTab(true, { name: ex.slug.replace(/^(\d+)-.*/, "Q$1"),
                                       requestConfig: { endpoint: endpoint, method: "POST" } });
-    const t = yasgui.getTab(tab) || yasgui.getTab();
+    const t = tab || yasgui.getTab();
     t.setQuery(ex.query);
     t.query();
   }
   function fromHash() {
-    const m = /example=([\w-]+)/.exec(window.location.hash);
-    if (m) runExample(m[1]);
+    if (requested) runExample(requested[1]);
   }
   document.getElementById("example-list").addEventListener("click", function (e) {
     const a = e.target.closest("a[data-slug]");
