@@ -1,0 +1,133 @@
+"""The home page (figures, browse, search box, example questions), browse by class, the
+reader's language, the SPARQL page for browsers, and the vendored assets (no CDN)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from site_support import BASE, make_app, report_quads, report_store
+from spacekg import pages
+from spacekg.linkeddata import describe
+
+PACKAGE = Path(__file__).resolve().parents[1] / "server" / "spacekg"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    yield make_app(tmp_path_factory.mktemp("pages"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.mark.parametrize(("explicit", "cookie", "header", "expected"), [
+    (None, None, None, "en"),
+    (None, None, "zh-CN,zh;q=0.9,en;q=0.8", "zh"),
+    (None, None, "en-GB,en;q=0.9,zh;q=0.8", "en"),
+    (None, None, "fr, zh;q=0.5", "zh"),
+    (None, None, "zh;q=0.2, en;q=0.7", "en"),
+    (None, None, "zh-Hans", "zh"),
+    (None, "zh", "en", "zh"),
+    ("en", "zh", "zh", "en"),
+    ("xx", None, "zh", "zh"),
+])
+def test_choose_language(explicit: str | None, cookie: str | None, header: str | None,
+                         expected: str) -> None:
+    assert pages.choose_language(explicit, cookie, header) == expected
+
+
+def test_home_page_shows_figures_classes_and_examples(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    total = len(report_quads())
+    assert f"{total:,}" in page
+    assert "/browse?class=https%3A//w3id.org/spacekg/ontology%23SpaceAgency" in page
+    assert 'id="home-search"' in page
+    examples = pages.competency_questions()
+    assert len(examples) >= 30
+    for ex in examples:
+        assert f'href="/sparql#example={ex.slug}"' in page
+
+
+def test_home_page_figures_count_the_graphs() -> None:
+    figures = {f.name: f for f in pages.graph_figures(report_store())}
+    para = figures["report paragraphs (graph/para/N)"]
+    assert para.graphs == 46
+    assert para.triples == sum(1 for *_, g in report_quads() if "/graph/para/" in str(g))
+
+
+def test_class_figures_count_distinct_instances() -> None:
+    counts = {f.iri: f.count for f in pages.class_figures(report_store(), "en")}
+    agencies = {str(s) for s, p, o, g in report_quads()
+                if str(p).endswith("#type") and str(o) == BASE + "ontology#SpaceAgency"}
+    assert counts[BASE + "ontology#SpaceAgency"] == len(agencies)
+
+
+def test_competency_questions_carry_both_languages() -> None:
+    for ex in pages.competency_questions():
+        assert ex.query.lstrip().upper().startswith(("PREFIX", "BASE", "SELECT", "ASK"))
+        assert ex.question_en and ex.question_zh, ex.slug
+
+
+def test_home_page_in_chinese(client: FlaskClient) -> None:
+    page = client.get("/", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "按类浏览" in page and 'lang="zh-Hans"' in page
+
+
+def test_browse_lists_classes_and_instances(client: FlaskClient) -> None:
+    assert "Space Agency" in client.get("/browse").get_data(as_text=True)
+    page = client.get("/browse", query_string={"class": BASE + "ontology#SpaceAgency"})
+    text = page.get_data(as_text=True)
+    assert 'href="/id/agency/cnsa"' in text and "China National Space Administration" in text
+
+
+def test_browse_rejects_text_that_is_no_iri(client: FlaskClient) -> None:
+    assert client.get("/browse", query_string={"class": "x> } ?s"}).status_code == 404
+
+
+def test_group_facts_uses_labels_not_iris() -> None:
+    d = describe(report_store(), BASE + "id/mission/change-7")
+    groups = pages.group_facts(d, d.outgoing, "en", skip=pages.HEADER_PROPERTIES)
+    labels = [g.label for g in groups]
+    assert labels == sorted(labels, key=str.casefold)
+    assert not any(label.startswith("http") for label in labels)
+
+
+def test_sparql_page_for_browsers_only(client: FlaskClient) -> None:
+    html = client.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert html.mimetype == "text/html"
+    text = html.get_data(as_text=True)
+    assert "vendor/yasgui/yasgui.min.js" in text and "examples-data" in text
+    assert '"skg": "https://w3id.org/spacekg/ontology#"' in text
+    # protocol clients still get the service description and answers
+    assert client.get("/sparql", headers={"Accept": "text/turtle"}).mimetype == "text/turtle"
+    answer = client.get("/sparql", query_string={"query": "ASK {}"},
+                        headers={"Accept": "text/html,*/*;q=0.8"})
+    assert answer.mimetype != "text/html"
+
+
+def test_vendored_assets_are_served_and_documented(client: FlaskClient) -> None:
+    vendor = PACKAGE / "static" / "vendor"
+    notes = (vendor / "VENDOR.md").read_text(encoding="utf-8")
+    for package, path in (("@zazuko/yasgui", "yasgui/yasgui.min.js"),
+                          ("cytoscape", "cytoscape/cytoscape.min.js")):
+        assert package in notes and "MIT" in notes
+        with client.get("/static/vendor/" + path) as response:
+            assert response.status_code == 200 and len(response.data) > 10_000
+
+
+def test_no_page_loads_anything_from_elsewhere() -> None:
+    remote = re.compile(r"""(src|href)=["'](https?:)?//""")
+    for template in (PACKAGE / "templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for match in remote.finditer(text):
+            line = text[: match.start()].count("\n") + 1
+            pytest.fail(f"{template.name}:{line} loads a remote resource")
+    for script in (PACKAGE / "static").glob("*.js"):
+        assert "cdn" not in script.read_text(encoding="utf-8").lower()
