@@ -53,7 +53,8 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"\n**{t} failed:** `{entry['error'][-300:]}`")
     lines += ["", "**Serve-ready and memory**", ""]
     lines.append(
-        "| target | ready cold (s) | ready warm (s) | RSS ready (MB) | RSS after (MB) | PSS after (MB) |"
+        "| target | ready cold (s) | ready warm (s) | RSS ready (MB) | RSS after (MB) "
+        "| PSS after (MB) |"
     )
     lines.append("|---|---:|---:|---:|---:|---:|")
     for t in HTTP_TARGETS:
@@ -111,7 +112,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {s} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "**Repeated queries: the competency questions replayed (requests/s, c1 / c8); SpaceKG with its result cache**",
+        "**Repeated queries: the competency questions replayed (requests/s, c1 / c8); "
+        "SpaceKG with its result cache**",
         "",
     ]
     lines.append("| " + " | ".join(http_present) + " |")
@@ -120,7 +122,8 @@ def markdown(results: dict[str, Any]) -> str:
     for t in http_present:
         rep = targets[t].get("repeated", {})
         cells.append(
-            f"{_fmt((rep.get('c1') or {}).get('rps'), 0)} / {_fmt((rep.get('c8') or {}).get('rps'), 0)}"
+            f"{_fmt((rep.get('c1') or {}).get('rps'), 0)} / "
+            f"{_fmt((rep.get('c8') or {}).get('rps'), 0)}"
         )
     lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *acceptance(results)]
@@ -145,7 +148,8 @@ def acceptance(results: dict[str, Any]) -> list[str]:
     worst.sort(reverse=True)
     failing = [w for w in worst if w[0] > 1]
     out.append(
-        f"- latency ≤ 1.5× in-process + 5 ms: {len(worst) - len(failing)}/{len(worst)} queries within; "
+        f"- latency ≤ 1.5× in-process + 5 ms: {len(worst) - len(failing)}/{len(worst)} "
+        "queries within; "
         + (
             "over: " + ", ".join(f"{n} ({m:.1f} ms vs floor {f:.1f} ms)" for _, n, m, f in failing)
             if failing
@@ -182,7 +186,8 @@ def acceptance(results: dict[str, Any]) -> list[str]:
         out.append(f"- repeated CQs c8 vs minimal (no cache): {_ratio(a, b)}")
     out.append(
         f"- serve-ready cold {_fmt(sk.get('ready_cold_s'), 2)} s (need ≤ 10), warm "
-        f"{_fmt(sk.get('ready_s'), 2)} s (need ≤ 2); RSS {_fmt(sk['memory_after']['rss_mb'], 0)} MB "
+        f"{_fmt(sk.get('ready_s'), 2)} s (need ≤ 2); "
+        f"RSS {_fmt(sk['memory_after']['rss_mb'], 0)} MB "
         f"(PSS {_fmt(sk['memory_after']['pss_mb'], 0)} MB; cache on "
         f"{_fmt(sk.get('memory_cached', {}).get('rss_mb'), 0)} MB; need ≤ 1024)"
     )
