@@ -388,3 +388,12 @@ def test_a_dataset_of_many_graphs_is_queried_whole(engine: Virtuoso) -> None:
         assert remote.triple_count() == 150
     finally:
         remote.clear()
+
+
+def test_relative_iris_resolve_against_the_store_base(store: RemoteStore) -> None:
+    store.base_iri = EX
+    assert store.query("ASK { <esa> ?p ?o }") == BooleanResult(True)
+    # a BASE in the query itself still wins
+    assert store.query("BASE <http://elsewhere.example/> ASK { <esa> ?p ?o }") == BooleanResult(
+        False
+    )

@@ -26,6 +26,7 @@ its ``ResultSetMaxRows`` (10,000 by default) truncates silently and must be rais
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -144,11 +145,16 @@ class RemoteStore(Store):
         # Set by the first load: from then on the dataset is what this store loaded.
         self._managed = False
         self._local = threading.local()
+        self._pid = os.getpid()
         self._lock = threading.Lock()
 
     # -- HTTP ---------------------------------------------------------------------------
 
     def _session(self) -> requests.Session:
+        if self._pid != os.getpid():
+            # A forked worker must not share its parent's sockets: start its own pool.
+            self._local = threading.local()
+            self._pid = os.getpid()
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
@@ -228,6 +234,9 @@ class RemoteStore(Store):
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
     ) -> QueryResult:
+        if self.base_iri:
+            # What pyoxigraph's base_iri= does; a BASE in the query itself comes later and wins.
+            sparql = f"BASE <{_checked_iri(self.base_iri)}>\n{sparql}"
         form, has_dataset_clause = query_shape(sparql)
         data: list[tuple[str, str]] = [("query", sparql)]
         if default_graph_uris or named_graph_uris:
