@@ -40,7 +40,6 @@ from spacekg.pages import (
     group_facts,
     linked_iris,
     ontology_terms,
-    page_path,
     statements_by_subject,
 )
 from spacekg.serving import get_store
