@@ -67,7 +67,9 @@ skg:Organisation a owl:Class ; rdfs:subClassOf org:FormalOrganization .
 skg:SpaceAgency a owl:Class ; rdfs:subClassOf skg:Organisation .
 skg:Person a owl:Class ; owl:disjointWith skg:Organisation .
 skg:Event a owl:Class .
-skg:Workshop a owl:Class ; rdfs:subClassOf skg:Event .
+skg:Workshop a owl:Class ; rdfs:subClassOf skg:Event ,
+  [ a owl:Restriction ; owl:onProperty skg:organiser ;
+    owl:minCardinality "0"^^xsd:nonNegativeInteger ] .
 skg:organiser a owl:ObjectProperty ; rdfs:domain skg:Event ; owl:inverseOf skg:organised .
 skg:organised a owl:ObjectProperty .
 skg:partner a owl:ObjectProperty , owl:SymmetricProperty .

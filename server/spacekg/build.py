@@ -25,7 +25,13 @@ from typing import Literal
 import pyoxigraph as ox
 
 from spacekg import __version__, resources
-from spacekg.dataset import Sources, data_graph, load_graph, load_sources
+from spacekg.dataset import (
+    Sources,
+    data_graph,
+    load_graph,
+    load_sources,
+    with_stable_blank_nodes,
+)
 from spacekg.errors import BuildError, ReasonerUnavailable
 from spacekg.reasoning import (
     check_consistency,
@@ -173,7 +179,7 @@ def _build(target: Path, src: Sources, hashes: dict[str, str],
            reasoner: ReasonerMode) -> BuildResult:
     log.info("parsing %d ontology, %d shapes and %d data files",
              len(src.ontology), len(src.shapes), len(src.data))
-    ds = load_sources(src)
+    ds = with_stable_blank_nodes(load_sources(src))
     ontology = ontology_graph(ds)
     data = data_graph(ds)
 

@@ -12,11 +12,12 @@ to, once, so the build, the validator and the tests agree:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
@@ -126,6 +127,38 @@ def load_dataset(
 def load_sources(sources: Sources) -> Dataset:
     """Ontology and data of ``sources`` (not the shapes) in one Dataset."""
     return load_dataset(ontology=sources.ontology, data=sources.data)
+
+
+def with_stable_blank_nodes(ds: Dataset) -> Dataset:
+    """A copy of ``ds`` whose blank nodes are named from their graph's structure.
+
+    rdflib names blank nodes at random on every parse, which would make two builds of the same
+    files differ (the ontology's restrictions and lists are blank nodes). Canonical labels
+    (rdflib.compare), prefixed per graph so graphs never share a blank node, keep the output
+    byte-stable.
+    """
+    from rdflib.compare import to_canonical_graph
+
+    out = Dataset()
+    for ctx in ds.graphs():
+        if not len(ctx):
+            continue
+        gid = ctx.identifier
+        if not any(isinstance(t, BNode) for triple in ctx for t in triple):
+            for s, p, o in ctx:
+                out.add((s, p, o, gid))
+            continue
+        tag = hashlib.sha256(str(gid).encode("utf-8")).hexdigest()[:8]
+        plain = Graph()
+        for triple in ctx:
+            plain.add(triple)
+
+        def rename(term: Node, tag: str = tag) -> Node:
+            return BNode(f"g{tag}{term}") if isinstance(term, BNode) else term
+
+        for s, p, o in to_canonical_graph(plain):
+            out.add((rename(s), p, rename(o), gid))
+    return out
 
 
 def load_graph(paths: Iterable[Path]) -> Graph:
