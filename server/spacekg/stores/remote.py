@@ -234,8 +234,9 @@ class RemoteStore(Store):
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
     ) -> QueryResult:
-        if self.base_iri:
-            # What pyoxigraph's base_iri= does; a BASE in the query itself comes later and wins.
+        if self.base_iri and not _has_base(sparql):
+            # What pyoxigraph's base_iri= does. Only without a BASE of the query's own:
+            # Virtuoso refuses a second BASE, which the grammar allows.
             sparql = f"BASE <{_checked_iri(self.base_iri)}>\n{sparql}"
         form, has_dataset_clause = query_shape(sparql)
         data: list[tuple[str, str]] = [("query", sparql)]
@@ -591,6 +592,17 @@ def with_dataset(sparql: str, default: Sequence[str], named: Sequence[str]) -> s
     clauses = "".join(f"FROM <{_checked_iri(g)}>\n" for g in default)
     clauses += "".join(f"FROM NAMED <{_checked_iri(g)}>\n" for g in named)
     return f"{sparql[:at]}\n{clauses}{sparql[at:]}"
+
+
+def _has_base(sparql: str) -> bool:
+    """Whether the prologue declares a BASE."""
+    for match in _TOKENS.finditer(sparql):
+        word = (match.group("word") or "").upper()
+        if word == "BASE":
+            return True
+        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return False
+    return False
 
 
 def _scan(sparql: str) -> tuple[str, bool, int]:
