@@ -7,6 +7,7 @@ session, into a temporary directory, and every test that needs built data shares
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -49,8 +50,14 @@ def asserted(sources: Sources) -> Dataset:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory, sources: Sources) -> BuildResult:
-    """One full build (SHACL, HermiT, inferences) of the shipped files for the whole session."""
-    return ensure_built(tmp_path_factory.mktemp("build"), sources=sources, reasoner="required")
+    """One full build (SHACL, HermiT, inferences) of the shipped files for the whole session.
+
+    ``SPACEKG_TEST_BUILD_DIR`` keeps the build between sessions (reused while no input
+    changes); by default each session builds afresh in a temporary directory.
+    """
+    keep = os.environ.get("SPACEKG_TEST_BUILD_DIR")
+    build_dir = Path(keep) if keep else tmp_path_factory.mktemp("build")
+    return ensure_built(build_dir, sources=sources, reasoner="required")
 
 
 # --- a tiny project: fast builds for testing the pipeline itself ---------------------------
