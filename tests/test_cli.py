@@ -145,3 +145,53 @@ def test_serve_hands_parsed_options_to_the_server(monkeypatch: pytest.MonkeyPatc
 def test_serve_without_server_module_explains(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "serve")
     assert code == 2 and "spacekg.serve" in err
+
+
+@pytest.fixture
+def toy_packaged(toy, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    """Make the CLI see the tiny test project as the shipped sources."""
+    from spacekg.dataset import Sources
+
+    def use(extra: dict[str, str] | None = None) -> Sources:
+        sources = toy(extra)
+        monkeypatch.setattr(Sources, "packaged", classmethod(lambda cls: sources))
+        return sources
+
+    return use
+
+
+def test_build_with_violations_exits_1_with_the_report(toy_packaged, tmp_path: Path,  # noqa: ANN001
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    toy_packaged({"para-02.trig": "@prefix skg: <https://w3id.org/spacekg/ontology#> .\n"
+                  "GRAPH <https://w3id.org/spacekg/graph/para/2> {"
+                  " <https://w3id.org/spacekg/id/agency/x> a skg:SpaceAgency . }\n"})
+    code, _, err = run(capsys, "build", "-q", "--skip-reasoner", "--lang", "zh",
+                       "--build-dir", str(tmp_path / "out"))
+    assert code == 1
+    assert "Violation: id:agency/x" in err and "组织必须有 skos:prefLabel。" in err
+
+
+def test_build_prints_counts_and_total(toy_packaged, tmp_path: Path,  # noqa: ANN001
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    toy_packaged()
+    code, out, _ = run(capsys, "build", "-q", "--skip-reasoner",
+                       "--build-dir", str(tmp_path / "out"))
+    assert code == 0 and out.startswith("built in")
+    assert "https://w3id.org/spacekg/graph/para/1" in out
+    assert out.splitlines()[-1].split()[0] == "total"
+
+
+def test_validate_exit_codes_follow_pyshacl(toy_packaged, tmp_path: Path,  # noqa: ANN001
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    toy_packaged()
+    good = tmp_path / "good.ttl"
+    good.write_text('<https://w3id.org/spacekg/id/agency/y> a '
+                    '<https://w3id.org/spacekg/ontology#SpaceAgency> ; '
+                    '<http://www.w3.org/2004/02/skos/core#prefLabel> "Y"@en .\n',
+                    encoding="utf-8")
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('<https://w3id.org/spacekg/id/agency/z> a '
+                   '<https://w3id.org/spacekg/ontology#SpaceAgency> .\n', encoding="utf-8")
+    assert run(capsys, "validate", str(good))[0] == 0
+    code, out, _ = run(capsys, "validate", str(bad))
+    assert code == 1 and "Violation: id:agency/z" in out
