@@ -16,6 +16,7 @@ import pytest
 from rdflib import Dataset
 from spacekg.build import BuildResult, ensure_built
 from spacekg.dataset import Sources, load_sources
+from spacekg.errors import InconsistentOntology, ValidationFailed
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -57,7 +58,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, sources: Sources) -> BuildRe
     """
     keep = os.environ.get("SPACEKG_TEST_BUILD_DIR")
     build_dir = Path(keep) if keep else tmp_path_factory.mktemp("build")
-    return ensure_built(build_dir, sources=sources, reasoner="required")
+    try:
+        return ensure_built(build_dir, sources=sources, reasoner="required")
+    except ValidationFailed as exc:
+        pytest.fail(f"the shipped data fails SHACL validation:\n{exc.report.format()}",
+                    pytrace=False)
+    except InconsistentOntology as exc:
+        pytest.fail(f"the shipped data is inconsistent: {exc}", pytrace=False)
 
 
 # --- a tiny project: fast builds for testing the pipeline itself ---------------------------
