@@ -82,7 +82,8 @@
           { selector: "edge", style: { label: "data(label)", "font-size": 8, "curve-style": "bezier",
               "target-arrow-shape": "triangle", width: 1, color: "#6b7385" } }
         ],
-        layout: { name: "cose", animate: false }
+        layout: { name: "cose", animate: false, padding: 30 },
+        maxZoom: 1.4
       });
     }
   }

@@ -1,0 +1,172 @@
+"""The site in a real browser: headless Chromium (Debian's, installed by scripts/chromium.sh
+when missing) driven by Playwright against a loopback server, with every request that is not
+to the loopback server blocked and recorded. Screenshots go to tests/artifacts/.
+
+Outside CI the test is skipped when Chromium cannot be installed; with CI=true it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from site_support import CHANGE_7, make_app, serve
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"browser test cannot run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        script = ROOT / "scripts" / "chromium.sh"
+        result = subprocess.run(["sh", str(script)], capture_output=True, text=True,
+                                timeout=900, check=False)
+        if result.returncode != 0 or not CHROMIUM.exists():
+            _unavailable(f"Chromium not installed ({result.stderr.strip()[-300:]})")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    app = make_app(tmp_path_factory.mktemp("browser"))
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser_page(chromium: Path, base_url: str) -> Iterator[tuple[object, list[str]]]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright)")
+    if ARTIFACTS.exists():
+        for old in ARTIFACTS.glob("*.png"):
+            old.unlink()
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    loopback = urlsplit(base_url).netloc
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(chromium),
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync",
+                  # a second fence: no name resolves, so nothing can leave even if unrouted
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                      locale="en-GB")
+
+        def route(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "about") or parts.netloc == loopback:
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                blocked.append(url)
+                route.abort()  # type: ignore[attr-defined]
+
+        context.route("**/*", route)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, blocked
+        assert not errors, f"JavaScript errors: {errors}"
+        context.close()
+        browser.close()
+
+
+def shot(page: object, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)  # type: ignore[attr-defined]
+
+
+def test_browse_search_switch_language_query_and_explore(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+
+    # home page
+    p.goto(base_url + "/")  # type: ignore[attr-defined]
+    assert "SpaceKG" in p.title()  # type: ignore[attr-defined]
+    shot(p, "01-home")
+
+    # typeahead search in Chinese and English
+    box = p.locator("#home-search")  # type: ignore[attr-defined]
+    box.fill("嫦娥")
+    suggestions = p.locator("#home-suggestions li")  # type: ignore[attr-defined]
+    suggestions.first.wait_for(timeout=10_000)
+    texts = " ".join(suggestions.all_inner_texts())
+    assert "Chang'e-7" in texts and "嫦娥七号" in texts
+    shot(p, "02-search-change")
+    box.fill("Artemis")
+    p.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelector('#home-suggestions li') &&"
+        " document.querySelector('#home-suggestions').innerText.includes('Artemis')")
+    shot(p, "03-search-artemis")
+
+    # open an entity page from a suggestion
+    p.locator("#home-suggestions li a").first.click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/id/programme/artemis")  # type: ignore[attr-defined]
+    assert p.locator("#entity-title").inner_text() == "Artemis Program"  # type: ignore[attr-defined]
+    assert p.locator("blockquote.quote").count() > 0  # type: ignore[attr-defined]
+    shot(p, "04-entity-en")
+
+    # switch the language
+    p.locator("#lang-zh").click()  # type: ignore[attr-defined]
+    p.wait_for_url("**lang=zh")  # type: ignore[attr-defined]
+    title = p.locator("#entity-title").inner_text()  # type: ignore[attr-defined]
+    assert title != "Artemis Program" and any("\u4e00" <= ch <= "\u9fff" for ch in title)
+    shot(p, "05-entity-zh")
+    p.goto(base_url + "/?lang=en")  # type: ignore[attr-defined]
+
+    # an example query in YASGUI, result rows in the table, then the graph view
+    p.goto(base_url + "/sparql#example=04-represented-agencies")  # type: ignore[attr-defined]
+    rows = p.locator(".yasr:visible table tbody tr")  # type: ignore[attr-defined]
+    rows.first.wait_for(timeout=20_000)
+    assert rows.count() >= 10
+    assert "China National Space Administration" in p.locator(".yasr:visible").inner_text()  # type: ignore[attr-defined]
+    shot(p, "06-yasgui-table")
+    # the graph view draws links: ask for ?s ?p ?o around CNSA
+    p.evaluate("""() => { const tab = window.spacekgYasgui.getTab();
+        tab.setQuery('SELECT ?s ?p ?o WHERE { ?s ?p ?o . '
+          + 'FILTER(?s = <https://w3id.org/spacekg/id/agency/cnsa> && isIRI(?o)) } LIMIT 40');
+        tab.query(); }""")  # type: ignore[attr-defined]
+    p.wait_for_function(  # type: ignore[attr-defined]
+        "() => document.querySelector('.yasr') && [...document.querySelectorAll('.yasr')]"
+        ".some(y => y.offsetParent && y.innerText.includes('skg:country'))")
+    p.locator(".yasr:visible").get_by_text("Graph", exact=True).click()  # type: ignore[attr-defined]
+    p.locator(".yasr-graph canvas").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    shot(p, "07-yasgui-graph")
+
+    # the explorer: start at Chang'e-7, expand a neighbour
+    p.goto(base_url + "/explore?iri=" + CHANGE_7)  # type: ignore[attr-defined]
+    p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '1'")  # type: ignore[attr-defined]
+    before = p.evaluate("() => window.spacekgExplorer.nodes().length")  # type: ignore[attr-defined]
+    assert before > 3
+    p.evaluate(  # type: ignore[attr-defined]
+        "() => window.spacekgExplorer.getElementById("
+        "'https://w3id.org/spacekg/id/agency/cnsa').emit('tap')"
+        if p.evaluate("() => window.spacekgExplorer.getElementById("  # type: ignore[attr-defined]
+                      "'https://w3id.org/spacekg/id/agency/cnsa').length") else
+        "() => window.spacekgExplorer.nodes().filter(n => !n.hasClass('expanded'))[0].emit('tap')")
+    p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '2'")  # type: ignore[attr-defined]
+    after = p.evaluate("() => window.spacekgExplorer.nodes().length")  # type: ignore[attr-defined]
+    assert after > before
+    assert p.locator("#selected-link").count() == 1  # type: ignore[attr-defined]
+    shot(p, "08-explorer")
+
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+    assert len(list(ARTIFACTS.glob("*.png"))) == 8
+
