@@ -131,3 +131,16 @@ def test_no_page_loads_anything_from_elsewhere() -> None:
             pytest.fail(f"{template.name}:{line} loads a remote resource")
     for script in (PACKAGE / "static").glob("*.js"):
         assert "cdn" not in script.read_text(encoding="utf-8").lower()
+
+
+def test_quotes_pick_the_sentence_that_names_the_value() -> None:
+    d = describe(report_store(), BASE + "id/programme/artemis")
+    fact = next(f for f in d.outgoing if str(f.value) == BASE + "id/mission/artemis-3")
+    source = fact.paragraphs[0]
+    quote = pages.quote_for(d, fact, source.text)
+    assert "阿尔忒弥斯三号" in quote
+    assert quote in (source.text or "") and len(quote) < len(source.text or "")
+
+
+def test_sentences_split_after_chinese_punctuation() -> None:
+    assert pages.sentences("甲。乙；丙！丁") == ["甲。", "乙；", "丙！", "丁"]

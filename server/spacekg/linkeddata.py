@@ -221,7 +221,15 @@ class Description:
 
     @property
     def types(self) -> list[str]:
-        return sorted({str(f.value) for f in self.outgoing if f.predicate == str(RDF.type)})
+        """Classes stated in the data (not only inferred)."""
+        return sorted({str(f.value) for f in self.outgoing
+                       if f.predicate == str(RDF.type) and not f.inferred_only})
+
+    @property
+    def inferred_types(self) -> list[str]:
+        """Classes only the build's inferences give (superclasses…)."""
+        return sorted({str(f.value) for f in self.outgoing
+                       if f.predicate == str(RDF.type) and f.inferred_only})
 
     def label(self, iri: str, lang: str = "en") -> str:
         iri = str.__str__(iri)  # URIRef("x") != "x" as a dict key

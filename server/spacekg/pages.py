@@ -259,3 +259,34 @@ def ontology_terms(graph: object, namespace: str) -> dict[str, list[Term]]:
                 [t for t in iris(RDF.type) if t != str(OWL.NamedIndividual)],
             ))
     return out
+
+
+# --------------------------------------------------------------------------- quoting
+
+_SENTENCE_END = re.compile(r"(?<=[。；！？])")
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a Chinese paragraph (split after 。；！？)."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def quote_for(description: Description, fact: Fact, text: str | None) -> str:
+    """The sentence of ``text`` that names the fact's value (or else the described resource),
+    so the page quotes the words the fact rests on rather than the paragraph's opening."""
+    if not text:
+        return ""
+    parts = sentences(text)
+
+    def names(iri: str) -> list[str]:
+        found = description.labels.get(iri)
+        if not found:
+            return []
+        return sorted({*found.pref.values(), *found.alt}, key=len, reverse=True)
+
+    for needles in (names(str(fact.value)), names(description.iri)):
+        needles = [n for n in needles if len(n) >= 2]
+        for sentence in parts:
+            if any(n in sentence for n in needles):
+                return sentence
+    return parts[0] if parts else text

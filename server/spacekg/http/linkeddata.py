@@ -140,7 +140,8 @@ def entity(rest: str) -> Response:
                        statements=statements_by_subject(triples, labels, lang),
                        statement_labels=labels)
     index = search_index()
-    context["class_labels"] = {t: index.class_label(t, lang) for t in description.types}
+    context["class_labels"] = {t: index.class_label(t, lang)
+                               for t in description.types + description.inferred_types}
     html = render_template("entity.html", **context, **page_context(lang))
     return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
 
