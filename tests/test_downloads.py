@@ -204,3 +204,10 @@ def test_unknown_downloads_are_404(client: FlaskClient, name: str) -> None:
 
 def test_catalogue_unacceptable_type_is_406(client: FlaskClient) -> None:
     assert client.get("/download", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_dataset_iri_leads_to_its_catalogue(client: FlaskClient) -> None:
+    response = client.get("/id/dataset/spacekg.ttl")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/download?format=turtle")
+    assert client.get("/id/dataset/spacekg").headers["Location"].endswith("/download")

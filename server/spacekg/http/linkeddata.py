@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from rdflib import Dataset, Graph, URIRef
 
 from spacekg import negotiate
@@ -117,6 +117,8 @@ def entity(rest: str) -> Response:
     path, suffix = split_suffix("id/" + rest)
     fmt = negotiate_format(suffix)
     iri = base_iri() + path
+    if path == "id/dataset/spacekg":  # the dataset itself: its VoID/DCAT catalogue
+        return redirect("/download" + (f"?format={suffix.name}" if suffix else ""), 303)
     store = get_store()
     description = describe(store, iri)
     if fmt is not HTML:
