@@ -128,6 +128,15 @@ def paragraph_labels(iri: str) -> Labels | None:
                         "zh": f"附件{kind_zh}第 {m.group(3)} 段（{label}）"})
 
 
+def readable_name(iri: str) -> str:
+    """A name for an unlabelled IRI: vocabulary terms spelled out (``isPartOf`` → "is part
+    of"), SpaceKG individuals by their path (``claim/para-11-1``)."""
+    if iri.startswith(BASE + "id/"):
+        return local_name(iri)[len("id/"):]
+    tail = local_name(iri)
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", tail).lower() if tail.isalnum() else tail
+
+
 def local_name(iri: str) -> str:
     """Readable tail of an IRI: after '#', else the path under the base, else the last segment."""
     if "#" in iri:
@@ -234,7 +243,7 @@ class Description:
     def label(self, iri: str, lang: str = "en") -> str:
         iri = str.__str__(iri)  # URIRef("x") != "x" as a dict key
         found = self.labels.get(iri)
-        return (found.best(lang) if found else None) or local_name(iri)
+        return (found.best(lang) if found else None) or readable_name(iri)
 
     def has_label(self, iri: str) -> bool:
         return iri in self.labels and bool(self.labels[iri].pref)

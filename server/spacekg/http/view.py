@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from spacekg.linkeddata import Description, local_name
+from spacekg.linkeddata import Description, readable_name
 from spacekg.pages import LANGUAGES, choose_language, page_path, quote_for
 from spacekg.search import IndexCache, SearchIndex
 from spacekg.serving import get_store
@@ -91,4 +91,4 @@ def label_of(iri: str, labels: Any, lang: str) -> str:
     if isinstance(labels, Description):
         return labels.label(iri, lang)
     found = labels.get(iri) if isinstance(labels, dict) else None
-    return (found.best(lang) if found else None) or local_name(iri)
+    return (found.best(lang) if found else None) or readable_name(iri)
