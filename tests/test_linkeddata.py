@@ -347,3 +347,11 @@ def test_rdflib_dereferences_the_live_server(app: Flask) -> None:
         assert (cnsa, RDF.type, URIRef(SKG + "SpaceAgency")) in graph
         assert (cnsa, SKOS.prefLabel, Literal("China National Space Administration", lang="en")) \
             in graph
+
+
+def test_ontology_version_iri_leads_to_the_ontology(client: FlaskClient) -> None:
+    version = next(str(o) for s, p, o, _ in report_quads()
+                   if str(s) == BASE + "ontology" and str(p).endswith("#versionInfo"))
+    response = client.get(f"/ontology/{version}.ttl")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/ontology.ttl")
+    assert client.get("/ontology/9.9.9").status_code == 404

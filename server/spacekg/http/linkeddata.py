@@ -224,6 +224,17 @@ def ontology(suffix: str = "") -> Response:
     return with_language_cookie(represent("ontology", fmt, html, negotiated=not suffix))
 
 
+@linkeddata_bp.route("/ontology/<path:version>", methods=["GET", "HEAD"])
+def ontology_version(version: str) -> Response:
+    """The version IRI (``ontology/0.1.0``) of the served release: the ontology itself."""
+    path, suffix = split_suffix(version)
+    meta = _ontology_meta(_ontology_graph(), "en")
+    if path != meta.get("version"):
+        raise UnknownResource(f"SpaceKG serves ontology version {meta.get('version')}, "
+                              f"not {path}", iri=base_iri() + "ontology/" + version)
+    return redirect("/ontology" + (f".{suffix.extension}" if suffix else ""), 303)
+
+
 def _ontology_meta(graph: Graph, lang: str) -> dict[str, str]:
     from rdflib import OWL, RDF
     from rdflib.namespace import DCTERMS
