@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import RDF, Graph, Literal, URIRef
@@ -65,8 +66,6 @@ def validate(sources: Sources) -> Graph:
     else:
         for triple in results:
             graph.add(triple)
-    from datetime import UTC, datetime
-
     graph.add((REPORT_IRI, DCTERMS.created,
                Literal(datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)))
     graph.add((REPORT_IRI, PROV.used, SHAPES_IRI))

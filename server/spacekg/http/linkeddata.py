@@ -15,9 +15,11 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
-from rdflib import Dataset, Graph, URIRef
+from rdflib import OWL, RDF, Dataset, Graph, Namespace, URIRef
+from rdflib.namespace import DCTERMS
 
 from spacekg import negotiate
+from spacekg.dataset import load_graph
 from spacekg.downloads import CONTEXT
 from spacekg.errors import NotAcceptable, UnknownResource
 from spacekg.http.view import (
@@ -34,6 +36,7 @@ from spacekg.linkeddata import (
     paragraph_graph_of,
     paragraph_number,
 )
+from spacekg.namespaces import ONTOLOGY_GRAPH
 from spacekg.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from spacekg.pages import (
     HEADER_PROPERTIES,
@@ -42,9 +45,13 @@ from spacekg.pages import (
     ontology_terms,
     statements_by_subject,
 )
+from spacekg.resources import ontology_files, shapes_files
 from spacekg.serving import get_store
+from spacekg.shaclreport import REPORT_IRI
+from spacekg.validate import parse_results
 
 linkeddata_bp = Blueprint("linkeddata", __name__)
+SH = Namespace("http://www.w3.org/ns/shacl#")
 
 #: HTML first: a client that accepts anything (``*/*``) is most often a person's tool.
 OFFERS: tuple[Format, ...] = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS)
@@ -188,15 +195,10 @@ def _paragraph_of_graph(graph_iri: str) -> str | None:
 # --------------------------------------------------------------------------- ontology & shapes
 
 def _ontology_graph() -> Graph:
-    from spacekg.namespaces import ONTOLOGY_GRAPH
-
     graph = Graph()
     for t in graph_statements(get_store(), str(ONTOLOGY_GRAPH)):
         graph.add(t)  # type: ignore[arg-type]
     if not len(graph):  # a store without the ontology graph: the packaged file
-        from spacekg.dataset import load_graph
-        from spacekg.resources import ontology_files
-
         graph = load_graph(ontology_files())
     return graph
 
@@ -236,9 +238,6 @@ def ontology_version(version: str) -> Response:
 
 
 def _ontology_meta(graph: Graph, lang: str) -> dict[str, str]:
-    from rdflib import OWL, RDF
-    from rdflib.namespace import DCTERMS
-
     meta: dict[str, str] = {}
     subject = next(graph.subjects(RDF.type, OWL.Ontology), None)
     if subject is None:
@@ -257,9 +256,6 @@ def _ontology_meta(graph: Graph, lang: str) -> dict[str, str]:
 @linkeddata_bp.route("/shapes<any('.ttl','.jsonld','.nt','.rdf','.html','.trig','.nq'):suffix>",
                      methods=["GET", "HEAD"])
 def shapes(suffix: str = "") -> Response:
-    from spacekg.dataset import load_graph
-    from spacekg.resources import shapes_files
-
     fmt = negotiate_format(SUFFIXES.get(suffix))
     graph = load_graph(shapes_files())
     graph.bind("sh", "http://www.w3.org/ns/shacl#")
@@ -274,15 +270,12 @@ def shapes(suffix: str = "") -> Response:
 
 
 def _shape_rows(graph: Graph) -> list[dict[str, Any]]:
-    from rdflib import RDF, Namespace
-
-    sh = Namespace("http://www.w3.org/ns/shacl#")
     rows = []
-    for shape in sorted(set(graph.subjects(RDF.type, sh.NodeShape)), key=str):
+    for shape in sorted(set(graph.subjects(RDF.type, SH.NodeShape)), key=str):
         rows.append({
             "iri": str(shape),
-            "targets": sorted(str(t) for t in graph.objects(shape, sh.targetClass)),
-            "properties": len(list(graph.objects(shape, sh.property))),
+            "targets": sorted(str(t) for t in graph.objects(shape, SH.targetClass)),
+            "properties": len(list(graph.objects(shape, SH.property))),
         })
     return rows
 
@@ -317,17 +310,9 @@ def validation(suffix: str = "") -> Response:
 
 
 def _validation_rows(report: Graph) -> dict[str, Any]:
-    from spacekg.validate import parse_results
-
     parsed = parse_results(report)
-    from rdflib import Namespace
-    from rdflib.namespace import DCTERMS
-
-    from spacekg.shaclreport import REPORT_IRI
-
-    sh = Namespace("http://www.w3.org/ns/shacl#")
     return {
-        "conforms": str(report.value(REPORT_IRI, sh.conforms)) == "true",
+        "conforms": str(report.value(REPORT_IRI, SH.conforms)) == "true",
         "created": str(report.value(REPORT_IRI, DCTERMS.created) or ""),
         "violations": parsed.violations,
         "warnings": parsed.warnings,
