@@ -111,22 +111,30 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
     return best.q if best else 0.0
 
 
-def choose(offers: Sequence[Format], accept: str | None, format_param: str | None = None) -> Format:
+def choose(
+    offers: Sequence[Format],
+    accept: str | None,
+    format_param: str | Sequence[str] | None = None,
+) -> Format:
     """The representation to send.
 
-    ``format_param`` wins when given (a short name, alias, extension or media type of one of
-    ``offers``). Otherwise the highest-q offer under ``accept``; ties go to the more specific
-    range, then the client's order, then ours. No Accept (or an empty one) means ``*/*``.
-    Raises NotAcceptable listing what is available.
+    ``format_param`` wins when given: one value or several (clients such as SPARQLWrapper
+    send ``format=tsv&format=text/tab-separated-values``), each a short name, alias,
+    extension or media type, or a comma-separated list of them; the first that names one of
+    ``offers`` is used. Otherwise the highest-q offer under ``accept``; ties go to the more
+    specific range, then the client's order, then ours. No Accept (or an empty one) means
+    ``*/*``. Raises NotAcceptable listing what is available.
     """
     available = tuple(f.media_type for f in offers)
     if format_param:
-        wanted = format_param.strip().lower()
-        for f in offers:
-            if wanted in (f.name, f.media_type, f.extension, *f.aliases):
-                return f
+        values = [format_param] if isinstance(format_param, str) else list(format_param)
+        for value in values:
+            for wanted in (v.strip().lower() for v in value.split(",")):
+                for f in offers:
+                    if wanted in (f.name, f.media_type, f.extension, *f.aliases):
+                        return f
         raise NotAcceptable(
-            f"format {format_param!r} is not available here; use one of: "
+            f"format {', '.join(values)!r} is not available here; use one of: "
             + ", ".join(f.name for f in offers),
             available=available,
         )

@@ -26,7 +26,7 @@ class ProtocolRequest:
     update: str | None = None
     default_graph_uris: list[str] = field(default_factory=list)
     named_graph_uris: list[str] = field(default_factory=list)
-    format: str | None = None
+    formats: list[str] = field(default_factory=list)
 
 
 def decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
@@ -96,11 +96,9 @@ def parse_request(
         raise BadRequest(f"the request carries {len(queries)} queries; send exactly one")
     if queries and updates:
         raise BadRequest("the request carries both a query and an update; send one operation")
-    if len(set(formats)) > 1:
-        raise BadRequest("the request names more than one format; name one")
     request.query = queries[0] if queries else None
     request.update = updates[0] if updates else None
-    request.format = formats[0] if formats else None
+    request.formats = formats
     return request
 
 

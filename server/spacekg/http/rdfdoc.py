@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Response, request
 from rdflib import Graph
 
@@ -16,7 +18,7 @@ _RDFLIB_NAMES = {
 }
 
 
-def rdf_response(graph: Graph, format_param: str | None = None) -> Response:
+def rdf_response(graph: Graph, format_param: str | Sequence[str] | None = None) -> Response:
     """``graph`` serialised as the client asks (Accept or ``format``), Turtle by default."""
     fmt = negotiate.choose(negotiate.GRAPH, request.headers.get("Accept"), format_param)
     if fmt.media_type in _RDFLIB_NAMES:  # rdflib nests blank nodes: easier to read

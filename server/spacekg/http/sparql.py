@@ -42,13 +42,13 @@ def endpoint() -> Response:
     if protocol.query is None:
         if request.method == "POST":
             raise BadRequest("the request carries no query (parameter 'query' or a body)")
-        return _service_description(protocol.format)
+        return _service_description(protocol.formats)
     if not protocol.query.strip():
         raise BadRequest("the query is empty")
 
     info = inspect_query(protocol.query)
     fmt = negotiate.choose(
-        negotiate.offers_for(info.form), request.headers.get("Accept"), protocol.format
+        negotiate.offers_for(info.form), request.headers.get("Accept"), protocol.formats
     )
     store = get_store()
     max_rows = int(current_app.config["MAX_ROWS"]) or None
@@ -96,7 +96,7 @@ def _not_modified(etag: str) -> Response:
     return response
 
 
-def _service_description(format_param: str | None) -> Response:
+def _service_description(format_param: list[str]) -> Response:
     endpoint_url = url_for("sparql.endpoint", _external=True)
     void_url = url_for("wellknown.void", _external=True)
     graph = service_description(endpoint_url, get_store(), void_url=void_url)

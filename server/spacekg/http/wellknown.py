@@ -14,4 +14,4 @@ wellknown_bp = Blueprint("wellknown", __name__)
 @wellknown_bp.route("/.well-known/void", methods=["GET"])
 def void() -> Response:
     endpoint_url = url_for("sparql.endpoint", _external=True)
-    return rdf_response(void_description(endpoint_url, get_store()), request.args.get("format"))
+    return rdf_response(void_description(endpoint_url, get_store()), request.args.getlist("format"))
