@@ -285,7 +285,7 @@ def start_rdflib_endpoint(ctx: Context) -> Server:
     proc = _popen(args, {}, ctx.work / "rdflib-endpoint.log")
     url = f"http://127.0.0.1:{port}/"
     try:
-        ready = wait_ready(url, ctx.probe, ctx.ready_deadline * 6, proc)
+        ready = wait_ready(url, ctx.probe, ctx.ready_deadline, proc)
     except RuntimeError:
         _terminate(proc)
         raise
@@ -542,6 +542,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--cq-dir", type=Path, default=ROOT / "queries")
     parser.add_argument("--queries", default="", help="regex: run only the queries it matches")
+    parser.add_argument("--ready-timeout", type=float, default=900.0,
+                        help="seconds a server may take to answer its first query")  # fmt: skip
     args = parser.parse_args(argv)
     targets = [t for t in args.targets.split(",") if t]
     if shutil.which("wrk") is None:
@@ -583,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     probe = Template((QUERIES / "point-lookup.rq").read_text(encoding="utf-8")).substitute(
         agency=_pools(store)["agency"][0]
     )
-    ctx = Context(args.data, work, oxigraph_dir, probe, args.query_timeout, 180.0)
+    ctx = Context(args.data, work, oxigraph_dir, probe, args.query_timeout, args.ready_timeout)
     print(f"{results['quads']} quads, {len(queries)} queries, work dir {work}", file=sys.stderr)
 
     def save() -> None:
