@@ -355,3 +355,10 @@ def test_ontology_version_iri_leads_to_the_ontology(client: FlaskClient) -> None
     response = client.get(f"/ontology/{version}.ttl")
     assert response.status_code == 303 and response.headers["Location"].endswith("/ontology.ttl")
     assert client.get("/ontology/9.9.9").status_code == 404
+
+
+def test_graph_with_blank_nodes_has_a_page(client: FlaskClient) -> None:
+    # the ontology graph holds OWL lists (blank nodes)
+    response = client.get("/graph/ontology", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "SpaceAgency" in response.get_data(as_text=True)

@@ -148,7 +148,7 @@ def local_name(iri: str) -> str:
 
 def labels_of(store: Store, iris: Iterable[str]) -> dict[str, Labels]:
     """Labels of each IRI (those without labels are absent), fetched in chunks."""
-    wanted = sorted({i for i in iris if not _FORBIDDEN.search(i)})
+    wanted = sorted({str(i) for i in iris if ":" in i and not _FORBIDDEN.search(i)})
     found: dict[str, Labels] = {}
     for start in range(0, len(wanted), 400):
         chunk = wanted[start:start + 400]

@@ -193,7 +193,8 @@ def statements_by_subject(triples: list[tuple[object, object, object]], labels: 
 def linked_iris(triples: list[tuple[object, object, object]]) -> set[str]:
     out: set[str] = set()
     for s, p, o in triples:
-        out.add(str(s))
+        if isinstance(s, URIRef):
+            out.add(str(s))
         out.add(str(p))
         if isinstance(o, URIRef):
             out.add(str(o))
