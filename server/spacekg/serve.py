@@ -79,7 +79,11 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         if not graphs:
             log.warning("--no-report without --graph: the dataset is empty")
         config["STORE"] = store
-        config["EAGER_STORE"] = not store.startswith("oxigraph:")
+        if store.startswith("oxigraph:"):
+            _fill_disk_store(Path(store.partition(":")[2]), None, graphs)
+            config["GRAPHS"] = []
+        else:
+            config["EAGER_STORE"] = True
         return config
 
     from spacekg.build import ensure_built
@@ -102,17 +106,23 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     return config
 
 
-def _fill_disk_store(directory: Path, nquads: Path, graphs: list[tuple[str, str]]) -> None:
-    """Load the report (and extra graphs) into an on-disk store the first time it is used."""
+def _fill_disk_store(
+    directory: Path, nquads: Path | None, graphs: list[tuple[str, str]]
+) -> None:
+    """Load the report (and extra graphs) into an on-disk store the first time it is used;
+    a store directory that already holds data is served as it is."""
     from spacekg.stores.oxigraph import OxigraphStore
 
     store = OxigraphStore(directory)
     try:
         if len(store.native) == 0:
-            log.info("loading %s into %s", nquads, directory)
-            store.load(nquads)
+            if nquads is not None:
+                log.info("loading %s into %s", nquads, directory)
+                store.load(nquads)
             for iri, path in graphs:
                 store.load(path, iri)
+        elif graphs:
+            log.warning("%s already holds data: --graph files not loaded into it", directory)
     finally:
         store.close()
         del store
