@@ -15,8 +15,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spacekg import __version__
+
+if TYPE_CHECKING:
+    from spacekg.build import BuildResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -131,7 +135,7 @@ def _setup_logging(quiet: bool = False) -> None:
                         format="spacekg: %(message)s", stream=sys.stderr, force=True)
 
 
-def _ensure_built(build_dir: Path | None, **kwargs: object):  # noqa: ANN202
+def _ensure_built(build_dir: Path | None, **kwargs: object) -> BuildResult | None:
     """ensure_built, turning data failures into printed reports; None means exit 1."""
     from spacekg.build import ensure_built
     from spacekg.errors import InconsistentOntology, ValidationFailed
