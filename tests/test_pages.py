@@ -144,3 +144,32 @@ def test_quotes_pick_the_sentence_that_names_the_value() -> None:
 
 def test_sentences_split_after_chinese_punctuation() -> None:
     assert pages.sentences("甲。乙；丙！丁") == ["甲。", "乙；", "丙！", "丁"]
+
+
+def test_inferred_facts_are_kept_apart_from_stated_ones() -> None:
+    from rdflib import Literal, URIRef
+    from spacekg.stores.oxigraph import OxigraphStore
+
+    store = OxigraphStore()
+    x, y = URIRef(BASE + "id/agency/x"), URIRef(BASE + "id/mission/y")
+    para = URIRef(BASE + "id/document/a-ac-105-1294/para/1")
+    rdf_type = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    store.load([
+        (y, URIRef(BASE + "ontology#operatedBy"), x, BASE + "graph/para/1"),
+        (para, rdf_type, URIRef(BASE + "ontology#Paragraph"), BASE + "graph/para/1"),
+        (para, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#value"),
+         Literal("甲运营乙。", lang="zh"), BASE + "graph/para/1"),
+        (x, URIRef(BASE + "ontology#operates"), y, BASE + "graph/inferred"),
+    ])
+    d = describe(store, str(x))
+    stated = pages.group_facts(d, d.incoming, "en", inferred=False)
+    inferred = pages.group_facts(d, d.outgoing, "en", inferred=True)
+    assert [g.predicate for g in stated] == [BASE + "ontology#operatedBy"]
+    assert stated[0].facts[0].paragraphs[0].text == "甲运营乙。"
+    assert [g.predicate for g in inferred] == [BASE + "ontology#operates"]
+    assert pages.group_facts(d, d.outgoing, "en", inferred=False) == []
+
+
+def test_natural_order_of_paragraphs() -> None:
+    names = ["Paragraph 36", "Paragraph 7", "Paragraph 17"]
+    assert sorted(names, key=pages.natural_key) == ["Paragraph 7", "Paragraph 17", "Paragraph 36"]

@@ -143,20 +143,31 @@ class PropertyGroup:
     facts: list[Fact] = field(default_factory=list)
 
 
+def natural_key(text: str) -> str:
+    """Sort key that orders numbers by value: Paragraph 7 before Paragraph 36."""
+    return re.sub(r"\d+", lambda m: m.group(0).zfill(8), text.casefold())
+
+
 def _value_key(fact: Fact, description: Description, lang: str) -> tuple[int, str]:
     value = fact.value
     if isinstance(value, Literal):
         own = 0 if (value.language or "")[:2] == lang else 1
-        return (own, str(value))
-    return (0, description.label(str(value), lang))
+        return (own, natural_key(str(value)))
+    return (0, natural_key(description.label(str(value), lang)))
 
 
 def group_facts(description: Description, facts: list[Fact], lang: str,
-                *, skip: set[str] | None = None) -> list[PropertyGroup]:
-    """Facts grouped by property (readable labels), properties in label order."""
+                *, skip: set[str] | None = None,
+                inferred: bool | None = None) -> list[PropertyGroup]:
+    """Facts grouped by property (readable labels), properties in label order.
+
+    ``inferred``: True keeps only facts the build inferred, False only stated ones, None all.
+    """
     groups: dict[str, PropertyGroup] = {}
     for fact in facts:
         if skip and fact.predicate in skip:
+            continue
+        if inferred is not None and fact.inferred_only != inferred:
             continue
         group = groups.setdefault(fact.predicate, PropertyGroup(
             fact.predicate, description.label(fact.predicate, lang)))

@@ -137,8 +137,11 @@ def entity(rest: str) -> Response:
         "title": description.label(iri, lang),
         "path": path,
         "outgoing": group_facts(description, description.outgoing, lang,
-                                skip=HEADER_PROPERTIES | {"http://www.w3.org/1999/02/22-rdf-syntax-ns#value"}),
-        "incoming": group_facts(description, description.incoming, lang),
+                                skip=HEADER_PROPERTIES | {str(RDF.value)}, inferred=False),
+        "incoming": group_facts(description, description.incoming, lang, inferred=False),
+        "inferred_out": group_facts(description, description.outgoing, lang,
+                                    skip=HEADER_PROPERTIES, inferred=True),
+        "inferred_in": group_facts(description, description.incoming, lang, inferred=True),
         "formats": [f for f in OFFERS if f is not HTML],
     }
     graph = paragraph_graph_of(iri)
@@ -151,6 +154,13 @@ def entity(rest: str) -> Response:
     index = search_index()
     context["class_labels"] = {t: index.class_label(t, lang)
                                for t in description.types + description.inferred_types}
+    # superclasses from other vocabularies (foaf:Agent, prov:Agent…) add noise, not meaning
+    shown: dict[str, str] = {}
+    for t in description.inferred_types:
+        label = context["class_labels"][t]
+        if t.startswith(base_iri() + "ontology#") and label not in shown.values():
+            shown[t] = label
+    context["inferred_types"] = list(shown)
     html = render_template("entity.html", **context, **page_context(lang))
     return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
 
