@@ -16,7 +16,11 @@ SK = "spacekg-oxigraph"
 
 
 def _fmt(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{x:,.{digits}f}"
+    if x is None:
+        return "–"
+    if digits == 0 and 0 < abs(x) < 10:
+        digits = 1  # 0.4 req/s is not 0
+    return f"{x:,.{digits}f}"
 
 
 def _rps(entry: dict[str, Any], shape: str, c: str) -> float | None:

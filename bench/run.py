@@ -542,6 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--cq-dir", type=Path, default=ROOT / "queries")
     parser.add_argument("--queries", default="", help="regex: run only the queries it matches")
+    parser.add_argument("--repeated-only", action="store_true",
+                        help="redo only the repeated-queries scenario of an earlier run "
+                        "(same --label), keeping its other figures")  # fmt: skip
     parser.add_argument("--ready-timeout", type=float, default=900.0,
                         help="seconds a server may take to answer its first query")  # fmt: skip
     args = parser.parse_args(argv)
@@ -568,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg": {"start": loadavg()},
         "targets": {t: {} for t in targets},
     }
+    previous: dict[str, Any] | None = None
+    if args.repeated_only:
+        previous = json.loads((args.out / f"{args.label}.json").read_text())
+        targets = [t for t, e in previous["targets"].items() if "error" not in e]
     oxigraph_dir = work / "oxigraph"
     t0 = time.perf_counter()
     loader = ox.Store(str(oxigraph_dir))
@@ -576,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     results["quads"] = len(loader)
     del loader
     results["oxigraph_disk_fill_s"] = round(time.perf_counter() - t0, 3)
+    if previous is not None:
+        previous["repeated_rerun"] = {"started": results["started"], "loadavg": results["loadavg"]}
+        results = previous
     store = ox.Store.read_only(str(oxigraph_dir))
     queries = load_queries(store, args.cq_dir)
     if args.queries:
@@ -608,6 +618,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"== starting {target}", file=sys.stderr)
             entry = results["targets"][target]
+            if previous is not None:
+                servers[target] = starters[target]()
+                continue
             try:
                 if target == "spacekg-oxigraph":
                     cold = start_spacekg(ctx, "oxigraph", cache=False, cold=True)
@@ -628,14 +641,17 @@ def main(argv: list[str] | None = None) -> int:
         save()
 
         # 2. Latency, interleaved query by query.
-        restart = {n: starters[n] for n in ("rdflib-endpoint",) if n in servers}
-        latency = measure_latency(servers, store, queries, args, restart)
-        for name, lat in latency.items():
-            results["targets"].setdefault(name, {})["latency"] = lat
-        save()
+        if previous is None:
+            restart = {n: starters[n] for n in ("rdflib-endpoint",) if n in servers}
+            latency = measure_latency(servers, store, queries, args, restart)
+            for name, lat in latency.items():
+                results["targets"].setdefault(name, {})["latency"] = lat
+            save()
+        else:
+            latency = {t: results["targets"][t]["latency"] for t in servers}
 
         # 3. Throughput per shape, the targets back to back.
-        for q in queries:
+        for q in queries if previous is None else ():
             if q.kind != "shape":
                 continue
             for c in (1, 8):
@@ -672,6 +688,19 @@ def main(argv: list[str] | None = None) -> int:
         for name, server in repeat_targets.items() if cqs else ():
             if name == "spacekg-memory":
                 continue  # not a target of the issue; its cache behaves as Oxigraph's
+            # Steady state: one pass first, as a UI or crawler has made before (this fills
+            # SpaceKG's cache, and whatever caches the peers keep).
+            # Each gunicorn worker keeps its own cache and a connection lands on either, so
+            # passes run on fresh connections until one costs a fifth of the first (max 8).
+            passes: list[float] = []
+            client = Client(server.url, args.query_timeout)
+            while len(passes) < 8 and (len(passes) < 2 or passes[-1] > passes[0] / 5):
+                t0 = time.perf_counter()
+                for text in cqs:
+                    client.get(text, SELECT_ACCEPT)
+                    client.close()
+                passes.append(round(time.perf_counter() - t0, 3))
+            results["targets"][name]["repeated_warmup_s"] = passes
             results["targets"][name]["repeated"] = {
                 f"c{c}": wrk(server.url, cqs, SELECT_ACCEPT, connections=c,
                              duration=args.duration, work=work)
@@ -680,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  repeated {name}: {results['targets'][name]['repeated']}", file=sys.stderr)
         if cached is not None:
             results["targets"]["spacekg-oxigraph"]["memory_cached"] = memory_mb(cached.pid)
-        for name, server in servers.items():
+        for name, server in servers.items() if previous is None else ():
             results["targets"][name]["memory_after"] = memory_mb(server.pid)
     finally:
         for server in [*servers.values(), *([cached] if cached else [])]:
