@@ -1,0 +1,111 @@
+"""Settings reach the app from defaults, SPACEKG_* environment variables and the serve
+command's options, in that order of precedence (options last)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from live_server import FIXTURES
+from spacekg.app import create_app
+from spacekg.errors import ConfigError
+from spacekg.serve import app_config, default_workers, gunicorn_options
+from spacekg.serving import parse_graphs
+
+
+def serve_args(**overrides: object) -> argparse.Namespace:
+    values: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": 8000,
+        "workers": None,
+        "store": "oxigraph",
+        "graph": [],
+        "no_report": True,
+        "timeout": None,
+        "max_rows": None,
+        "build_dir": None,
+    }
+    values.update(overrides)
+    return argparse.Namespace(**values)
+
+
+def test_environment_variables_configure_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPACEKG_QUERY_TIMEOUT", "7")
+    monkeypatch.setenv("SPACEKG_MAX_ROWS", "10")
+    monkeypatch.setenv("SPACEKG_GRAPHS", f"http://example.org/g={FIXTURES / 'missions.nt'}")
+    app = create_app({"TESTING": True})
+    assert (app.config["QUERY_TIMEOUT"], app.config["MAX_ROWS"]) == (7, 10)
+    response = app.test_client().get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})
+    doc = json.loads(response.data)
+    assert len(doc["results"]["bindings"]) == 6
+
+
+def test_explicit_config_beats_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPACEKG_MAX_ROWS", "10")
+    assert create_app({"MAX_ROWS": 3}).config["MAX_ROWS"] == 3
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://a=/x.ttl;http://b=/y.nt",
+        "http://a=/x.ttl\nhttp://b=/y.nt",
+        '{"http://a": "/x.ttl", "http://b": "/y.nt"}',
+        '[["http://a", "/x.ttl"], ["http://b", "/y.nt"]]',
+        ["http://a=/x.ttl", "http://b=/y.nt"],
+        {"http://a": "/x.ttl", "http://b": "/y.nt"},
+    ],
+)
+def test_graph_settings_in_every_spelling(value: object) -> None:
+    assert parse_graphs(value) == [("http://a", Path("/x.ttl")), ("http://b", Path("/y.nt"))]
+
+
+def test_graph_setting_without_file_is_refused() -> None:
+    with pytest.raises(ConfigError, match="IRI=FILE"):
+        parse_graphs("http://a")
+
+
+def test_serve_options_become_app_settings() -> None:
+    graph = ("http://example.org/g", FIXTURES / "missions.nt")
+    config = app_config(serve_args(graph=[graph], timeout=5.0, max_rows=50), env={})
+    assert config["GRAPHS"] == [(graph[0], str(graph[1]))]
+    assert (config["QUERY_TIMEOUT"], config["MAX_ROWS"]) == (5.0, 50)
+    assert config["STORE"] == "oxigraph" and config["EAGER_STORE"] is True
+
+
+def test_serve_reads_store_and_graphs_from_the_environment() -> None:
+    env = {
+        "SPACEKG_STORE": "memory",
+        "SPACEKG_GRAPHS": f"http://example.org/g={FIXTURES / 'agencies.ttl'}",
+    }
+    config = app_config(serve_args(), env=env)
+    assert config["STORE"] == "memory"
+    assert [iri for iri, _ in config["GRAPHS"]] == ["http://example.org/g"]
+
+
+def test_missing_graph_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        app_config(serve_args(graph=[("http://g", tmp_path / "nope.ttl")]), env={})
+
+
+def test_no_report_with_a_store_directory_loads_the_graphs_there(tmp_path: Path) -> None:
+    directory = tmp_path / "store"
+    graph = ("http://example.org/g", FIXTURES / "missions.nt")
+    config = app_config(serve_args(store=f"oxigraph:{directory}", graph=[graph]), env={})
+    assert config["GRAPHS"] == []
+    app = create_app({"TESTING": True, **config})
+    response = app.test_client().get(
+        "/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "format": "csv"}
+    )
+    assert response.get_data(as_text=True).splitlines() == ["n", "6"]
+
+
+def test_gunicorn_runs_threaded_workers_with_a_margin_over_the_query_timeout() -> None:
+    options = gunicorn_options(serve_args(port=8123), {"QUERY_TIMEOUT": 30.0})
+    assert options["bind"] == "127.0.0.1:8123"
+    assert options["worker_class"] == "gthread"
+    assert options["workers"] == default_workers()
+    assert options["timeout"] > 30 and options["graceful_timeout"] > 30
+    assert options["preload_app"] is True
