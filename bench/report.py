@@ -202,5 +202,20 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
     path.write_text(markdown(results), encoding="utf-8")
 
 
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_readme(readme: Path, result_files: list[Path]) -> None:
+    """Put the tables of these runs between the results markers of the README."""
+    text = readme.read_text(encoding="utf-8")
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    tables = "\n".join(markdown(json.loads(f.read_text())) for f in result_files)
+    readme.write_text(f"{head}{START}\n{tables}{END}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown(json.loads(Path(sys.argv[1]).read_text())), end="")
+    if sys.argv[1] == "--readme":
+        update_readme(Path(sys.argv[2]), [Path(a) for a in sys.argv[3:]])
+    else:
+        print(markdown(json.loads(Path(sys.argv[1]).read_text())), end="")
