@@ -80,7 +80,8 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
             log.warning("--no-report without --graph: the dataset is empty")
         config["STORE"] = store
         if store.startswith("oxigraph:"):
-            _fill_disk_store(Path(store.partition(":")[2]), None, graphs)
+            if graphs:  # otherwise the directory is only ever opened read-only
+                _fill_disk_store(Path(store.partition(":")[2]), None, graphs)
             config["GRAPHS"] = []
         else:
             config["EAGER_STORE"] = True
