@@ -107,9 +107,7 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     return config
 
 
-def _fill_disk_store(
-    directory: Path, nquads: Path | None, graphs: list[tuple[str, str]]
-) -> None:
+def _fill_disk_store(directory: Path, nquads: Path | None, graphs: list[tuple[str, str]]) -> None:
     """Load the report (and extra graphs) into an on-disk store the first time it is used;
     a store directory that already holds data is served as it is."""
     from spacekg.stores.oxigraph import OxigraphStore
