@@ -109,3 +109,57 @@ def test_gunicorn_runs_threaded_workers_with_a_margin_over_the_query_timeout() -
     assert options["workers"] == default_workers()
     assert options["timeout"] > 30 and options["graceful_timeout"] > 30
     assert options["preload_app"] is True
+
+
+class _Built:
+    """Stands in for spacekg.build.BuildResult: just the two paths serve reads."""
+
+    def __init__(self, root: Path) -> None:
+        self.nquads_path = root / "dataset.nq"
+        self.oxigraph_path = root / "oxigraph"
+        quads = [
+            line.replace(" .", " <https://w3id.org/spacekg/graph/para/1> .")
+            for line in (FIXTURES / "missions.nt").read_text().splitlines()
+        ]
+        self.nquads_path.write_text("\n".join(quads) + "\n")
+        from spacekg.stores.oxigraph import OxigraphStore
+
+        store = OxigraphStore(self.oxigraph_path)
+        store.load(self.nquads_path)
+        store.close()
+        del store
+
+
+@pytest.fixture
+def fake_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Built:
+    built = _Built(tmp_path)
+    monkeypatch.setattr("spacekg.build.ensure_built", lambda build_dir=None: built)
+    return built
+
+
+def _count(config: dict[str, object]) -> list[str]:
+    app = create_app({"TESTING": True, **config})
+    response = app.test_client().get(
+        "/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "format": "csv"}
+    )
+    return response.get_data(as_text=True).splitlines()
+
+
+def test_serving_the_report_opens_the_built_store_read_only(fake_build: _Built) -> None:
+    config = app_config(serve_args(no_report=False), env={})
+    assert config["STORE"] == f"oxigraph:{fake_build.oxigraph_path}"
+    assert config["STORE_READ_ONLY"] is True
+    assert _count(config) == ["n", "6"]
+
+
+def test_report_plus_extra_graphs_are_served_together(fake_build: _Built) -> None:
+    extra = ("http://example.org/g", FIXTURES / "agencies.ttl")
+    config = app_config(serve_args(no_report=False, graph=[extra]), env={})
+    assert config["DATASET_FILES"] == [str(fake_build.nquads_path)]
+    assert _count(config) == ["n", "18"]
+
+
+def test_report_on_the_reference_engine(fake_build: _Built) -> None:
+    config = app_config(serve_args(no_report=False, store="memory"), env={})
+    assert config["STORE"] == "memory" and config["EAGER_STORE"] is True
+    assert _count(config) == ["n", "6"]
