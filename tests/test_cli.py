@@ -104,7 +104,7 @@ def test_validate_broken_fixture_exits_1(capsys: pytest.CaptureFixture[str]) -> 
     broken = sorted((Path(__file__).parent / "fixtures" / "broken").glob("*.trig"))
     if not broken:
         pytest.fail("tests/fixtures/broken/*.trig: no fixtures yet")
-    code, out, _ = run(capsys, "validate", "--with-data", str(broken[0]))
+    code, out, _ = run(capsys, "validate", str(broken[0]))
     assert code == 1 and "Violation:" in out
 
 
