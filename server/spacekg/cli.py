@@ -12,6 +12,7 @@ import csv
 import importlib
 import io
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,10 +164,16 @@ def _build(args: argparse.Namespace) -> int:
     state = "reused unchanged build" if result.reused else "built"
     print(f"{state} in {result.build_dir} (reasoner: {result.reasoner})")
     width = max((len(g) for g in result.counts), default=0)
-    for graph, n in result.counts.items():
+    for graph, n in sorted(result.counts.items(), key=lambda item: _natural(item[0])):
         print(f"{graph:<{width}}  {n:>7}")
     print(f"{'total':<{width}}  {result.total:>7}")
     return EXIT_OK
+
+
+def _natural(text: str) -> list[tuple[int, str]]:
+    """Sort key putting para/2 before para/10."""
+    return [(int(part), "") if part.isdigit() else (-1, part)
+            for part in re.split(r"(\d+)", text)]
 
 
 def _validate(args: argparse.Namespace) -> int:
