@@ -92,7 +92,7 @@ def markdown(results: dict[str, Any]) -> str:
             else:
                 cells.append(f"{_fmt(lat['median_ms'], 1)} / {_fmt(lat['p95_ms'], 1)}")
         lines.append(
-            f"| {name} | {_fmt(size, 0) if size is not None else '–'} | " + " | ".join(cells) + " |"
+            f"| {name} | {f'{size:,}' if size is not None else '–'} | " + " | ".join(cells) + " |"
         )
     shapes = [q for q, v in queries.items() if v["kind"] == "shape"]
     http_present = [t for t in HTTP_TARGETS if t in present]
