@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -138,13 +137,6 @@ def test_serve_hands_parsed_options_to_the_server(monkeypatch: pytest.MonkeyPatc
     args = received["args"]
     assert (args.host, args.port, args.no_report) == ("127.0.0.1", 8123, True)
     assert args.graph == [("urn:g", Path("x.ttl"))]
-
-
-@pytest.mark.skipif(importlib.util.find_spec("spacekg.serve") is not None,
-                    reason="spacekg.serve is installed")
-def test_serve_without_server_module_explains(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "serve")
-    assert code == 2 and "spacekg.serve" in err
 
 
 @pytest.fixture

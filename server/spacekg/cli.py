@@ -284,17 +284,10 @@ def _coverage(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    try:
-        serve = importlib.import_module("spacekg.serve")
-    except ModuleNotFoundError as exc:
-        if exc.name != "spacekg.serve":
-            raise
-        _error("the server is not available in this installation (module spacekg.serve "
-               "is missing)")
-        return EXIT_ERROR
-    code = serve.main(args)
-    return int(code or 0)
+    # Imported here so that build/query/validate never pay for gunicorn and Flask.
+    from spacekg import serve
 
+    return int(serve.main(args) or 0)
 
 if __name__ == "__main__":
     sys.exit(main())
