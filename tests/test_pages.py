@@ -107,6 +107,7 @@ def test_sparql_page_for_browsers_only(client: FlaskClient) -> None:
     assert '"skg": "https://w3id.org/spacekg/ontology#"' in text
     # protocol clients still get the service description and answers
     assert client.get("/sparql", headers={"Accept": "text/turtle"}).mimetype == "text/turtle"
+    assert client.get("/sparql", headers={"Accept": "*/*"}).mimetype != "text/html"
     answer = client.get("/sparql", query_string={"query": "ASK {}"},
                         headers={"Accept": "text/html,*/*;q=0.8"})
     assert answer.mimetype != "text/html"

@@ -87,18 +87,21 @@ def _downloads() -> Downloads:
 
 @site_bp.before_app_request
 def sparql_ui() -> Response | None:
-    """A browser opening ``/sparql`` (no query, HTML preferred) gets YASGUI; protocol
-    clients and the service description are untouched."""
+    """A browser opening ``/sparql`` (no query, HTML asked for by name) gets YASGUI.
+
+    ``Accept: */*`` (curl, most SPARQL clients) keeps getting the service description, as
+    the SPARQL 1.1 Service Description spec expects at the endpoint's URL.
+    """
     if request.method != "GET" or request.path.rstrip("/") != "/sparql":
         return None
     if request.args.get("query") is not None or request.args.get("update") is not None:
         return None
     ranges = negotiate.parse_accept(request.headers.get("Accept"))
-    html_q = negotiate.quality(ranges, "text/html")
+    named = [r for r in ranges if r.specificity == 2]
+    html_q = negotiate.quality(named, "text/html")
     if request.args.get("format") or html_q <= 0:
         return None
-    rdf_q = max(negotiate.quality([r for r in ranges if r.specificity == 2], t.media_type)
-                for t in negotiate.GRAPH)
+    rdf_q = max(negotiate.quality(named, t.media_type) for t in negotiate.GRAPH)
     if rdf_q > html_q:
         return None
     lang = language()
