@@ -37,7 +37,7 @@ def endpoint() -> Response:
     )
     if protocol.update is not None:
         raise UpdateRefused(
-            "this endpoint is read-only: SPARQL Update is not accepted here or anywhere"
+            "this endpoint is read-only: SPARQL Update is not accepted"
         )
     if protocol.query is None:
         if request.method == "POST":
