@@ -127,15 +127,6 @@ def virtuoso_booleans(answer: Any, reference: Any) -> Any:
     return answer[0], rows
 
 
-# Queries Virtuoso 7.2.5 (Debian bookworm) cannot answer: engine bugs, not store bugs.
-VIRTUOSO_FAILS = {
-    "14-represented-agencies-absent-from-session-1a": (
-        "Virtuoso SQ156 'Internal Optimized compiler error' on COALESCE(SAMPLE(?x), ...) "
-        "with GROUP BY"
-    ),
-}
-
-
 def test_there_are_competency_questions_to_compare() -> None:
     assert QUERIES, "queries/*.rq is empty"
 
@@ -144,10 +135,7 @@ def _cases() -> list[Any]:
     cases = []
     for path in QUERIES:
         for backend in ("oxigraph", "remote"):
-            marks = []
-            if backend == "remote" and path.stem in VIRTUOSO_FAILS:
-                marks.append(pytest.mark.xfail(reason=VIRTUOSO_FAILS[path.stem], strict=True))
-            cases.append(pytest.param(path, backend, id=f"{path.stem}-{backend}", marks=marks))
+            cases.append(pytest.param(path, backend, id=f"{path.stem}-{backend}"))
     return cases
 
 
