@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import io
 import logging
 import re
@@ -284,8 +285,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     # Imported here so that build/query/validate never pay for gunicorn and Flask.
-    from spacekg import serve
-
+    serve = importlib.import_module("spacekg.serve")
     return int(serve.main(args) or 0)
 
 if __name__ == "__main__":
