@@ -127,3 +127,22 @@ class UnknownResource(SpaceKGError):
     def __init__(self, message: str, *, iri: str = "") -> None:
         super().__init__(message)
         self.iri = iri
+
+
+class Unauthorized(SpaceKGError):
+    """A write came without a bearer token (HTTP 401 with ``WWW-Authenticate: Bearer``)."""
+
+
+class WriteForbidden(SpaceKGError):
+    """A write came with a token that is not one of the configured write tokens (HTTP 403)."""
+
+
+class WriteRejected(ValidationFailed):
+    """A write would leave the data violating the SHACL shapes; nothing was changed.
+
+    ``report`` is the :class:`spacekg.validate.ValidationReport` of the candidate state.
+    """
+
+
+class GraphNotFound(UnknownResource):
+    """The Graph Store Protocol names a graph the dataset does not hold (HTTP 404)."""

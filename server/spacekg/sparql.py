@@ -14,9 +14,10 @@ dataset and never fetch (rdflib's fetching is switched off in :mod:`spacekg.stor
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spacekg.errors import QuerySyntaxError, UnsafeQuery, UpdateRefused
+from spacekg.errors import BadRequest, QuerySyntaxError, UnsafeQuery, UpdateRefused
 
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 UPDATE_KEYWORDS = frozenset(
@@ -128,3 +129,66 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     column = offset - (text.rfind("\n", 0, offset) + 1) + 1
     return line, column
+
+
+def check_update(text: str) -> None:
+    """Refuse the parts of SPARQL Update that reach outside the dataset.
+
+    ``LOAD`` fetches a URL and ``SERVICE`` queries another endpoint, both on the client's
+    behalf (SSRF): raise :class:`UnsafeQuery` for either (outside strings and IRIs).
+    """
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup == "word" and match.group().upper() in ("LOAD", "SERVICE"):
+            line, column = _position(text, match.start())
+            raise UnsafeQuery(
+                f"{match.group().upper()} (at {line}:{column}) is refused: this endpoint "
+                "does not fetch other documents or endpoints on a client's behalf"
+            )
+
+
+def add_using(
+    text: str, using_graph_uris: Sequence[str], using_named_graph_uris: Sequence[str]
+) -> str:
+    """The update with the protocol's ``using-graph-uri`` / ``using-named-graph-uri`` written
+    as ``USING`` / ``USING NAMED`` before the ``WHERE`` of each DELETE/INSERT operation.
+
+    The IRIs are checked and written by Oxigraph (never spliced as given). Raises
+    :class:`BadRequest` when the update has its own USING or WITH (SPARQL 1.1 Protocol §2.2.3).
+    """
+    if not using_graph_uris and not using_named_graph_uris:
+        return text
+    import pyoxigraph as ox
+
+    try:
+        clause = " ".join(
+            [f"USING {ox.NamedNode(u)}" for u in using_graph_uris]
+            + [f"USING NAMED {ox.NamedNode(u)}" for u in using_named_graph_uris]
+        )
+    except ValueError as exc:
+        raise BadRequest(f"using-graph-uri / using-named-graph-uri: {exc}") from exc
+    out: list[str] = []
+    depth = 0
+    previous = ""
+    last = 0
+    for match in _TOKEN.finditer(text):
+        kind, value = match.lastgroup, match.group()
+        if kind in ("ws", "comment"):
+            continue
+        if kind == "other" and value == "{":
+            depth += 1
+        elif kind == "other" and value == "}":
+            depth -= 1
+        elif kind == "word" and depth == 0:
+            keyword = value.upper()
+            if keyword in ("USING", "WITH"):
+                raise BadRequest(
+                    f"the update has its own {keyword}: it cannot be combined with "
+                    "using-graph-uri / using-named-graph-uri"
+                )
+            if keyword == "WHERE" and previous == "}":
+                out.append(text[last : match.start()])
+                out.append(clause + " ")
+                last = match.start()
+        previous = value
+    out.append(text[last:])
+    return "".join(out)

@@ -26,6 +26,8 @@ class ProtocolRequest:
     update: str | None = None
     default_graph_uris: list[str] = field(default_factory=list)
     named_graph_uris: list[str] = field(default_factory=list)
+    using_graph_uris: list[str] = field(default_factory=list)
+    using_named_graph_uris: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
 
 
@@ -90,10 +92,16 @@ def parse_request(
             request.default_graph_uris.append(value)
         elif name == "named-graph-uri":
             request.named_graph_uris.append(value)
+        elif name == "using-graph-uri":
+            request.using_graph_uris.append(value)
+        elif name == "using-named-graph-uri":
+            request.using_named_graph_uris.append(value)
         elif name in ("format", "output"):
             formats.append(value)
     if len(queries) > 1:
         raise BadRequest(f"the request carries {len(queries)} queries; send exactly one")
+    if len(updates) > 1:
+        raise BadRequest(f"the request carries {len(updates)} updates; send exactly one")
     if queries and updates:
         raise BadRequest("the request carries both a query and an update; send one operation")
     request.query = queries[0] if queries else None

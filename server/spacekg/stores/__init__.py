@@ -91,6 +91,11 @@ class Store(ABC):
         token = token if token is not None else uuid.uuid4().hex
         self._generation = hashlib.sha1(f"{self._generation}|{token}".encode()).hexdigest()
 
+    def mark_changed(self) -> None:
+        """Record that the data changed through the store's own API (a curated write):
+        the generation moves on, so ETags change and the result cache empties."""
+        self._touch()
+
     @abstractmethod
     def query(
         self,

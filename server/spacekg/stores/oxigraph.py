@@ -118,6 +118,10 @@ class OxigraphStore(Store):
             self._sizes = {s["g"].value: int(s["n"].value) for s in sizes}  # type: ignore[union-attr]
         return self._sizes.get(graph, 0)
 
+    def mark_changed(self) -> None:
+        super().mark_changed()
+        self._sizes = None
+
     def clear(self) -> None:
         self._store.clear()
         self._touch()
