@@ -107,3 +107,25 @@ def test_broken_fixture_fails_with_its_message_and_focus(fixture: Path,
                     and message.lower() in (r.message_en + " " + r.message_zh).lower()]
             assert hits, (f"{fixture.name}: no violation on {focus} saying {message!r}; "
                           f"got:\n{report.format()}")
+
+
+SPARQL_SHAPES = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:SizeShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+  sh:sparql [ a sh:SPARQLConstraint ;
+    sh:message "{$this} is {?size}, too big."@en, "{$this} 的大小为 {?size}，太大。"@zh ;
+    sh:select """SELECT $this ?size
+                 WHERE { $this <http://example.org/size> ?size . FILTER (?size > 3) }""" ] .
+"""
+
+
+def test_sparql_constraint_messages_keep_both_languages() -> None:
+    # pySHACL fills in {?size} and drops the message's language tag on the way.
+    data = Graph().parse(data="@prefix ex: <http://example.org/> . ex:a a ex:Thing ; ex:size 5 .",
+                         format="turtle")
+    report = validate_graph(data, shapes=Graph().parse(data=SPARQL_SHAPES, format="turtle"),
+                            ontology=Graph())
+    (result,) = report.violations
+    assert result.message("en") == "http://example.org/a is 5, too big."
+    assert result.message("zh") == "http://example.org/a 的大小为 5，太大。"

@@ -8,6 +8,7 @@ path, value, message in English and Chinese) so reports are stable and diff well
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,10 +139,18 @@ class ValidationReport:
         return "\n".join(blocks)
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
 def _messages(results: Graph, node: Node) -> tuple[str, str]:
+    # pySHACL drops the language tag of a SPARQL constraint's message when it fills in the
+    # {?var} template, so an untagged message is told apart by its script.
     by_lang: dict[str, str] = {}
     for msg in sorted(results.objects(node, SH.resultMessage), key=str):
-        lang = msg.language if isinstance(msg, Literal) and msg.language else ""
+        if isinstance(msg, Literal) and msg.language:
+            lang = msg.language
+        else:
+            lang = "zh" if _HAN.search(str(msg)) else ""
         by_lang.setdefault(lang, str(msg))
     en = by_lang.get("en") or by_lang.get("") or next(iter(by_lang.values()), "")
     zh = by_lang.get("zh") or ""
