@@ -109,7 +109,7 @@ def test_broken_fixture_fails_with_its_message_and_focus(fixture: Path,
                           f"got:\n{report.format()}")
 
 
-SPARQL_SHAPES = """\
+SPARQL_SHAPES = '''\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix ex: <http://example.org/> .
 ex:SizeShape a sh:NodeShape ; sh:targetClass ex:Thing ;
@@ -117,7 +117,7 @@ ex:SizeShape a sh:NodeShape ; sh:targetClass ex:Thing ;
     sh:message "{$this} is {?size}, too big."@en, "{$this} 的大小为 {?size}，太大。"@zh ;
     sh:select """SELECT $this ?size
                  WHERE { $this <http://example.org/size> ?size . FILTER (?size > 3) }""" ] .
-"""
+'''
 
 
 def test_sparql_constraint_messages_keep_both_languages() -> None:
