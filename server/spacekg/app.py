@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 
 from spacekg import serving
-from spacekg.http import cors, site
+from spacekg.http import cors, site, writes
 from spacekg.http.errors import register_error_handlers
 from spacekg.http.sparql import sparql_bp
 from spacekg.http.wellknown import wellknown_bp
@@ -54,6 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "CORS_ORIGIN": "*",
     # modules with an init_app(app) that other parts of SpaceKG add (linked data, pages…)
     "EXTENSIONS": [],
+    # curated writes (SPARQL Update, Graph Store Protocol) behind bearer tokens; off = read-only
+    "WRITABLE": False,
+    # tokens as name:token lines (SPACEKG_WRITE_TOKENS) and/or a file of such lines
+    "WRITE_TOKENS": "",
+    "WRITE_TOKENS_FILE": None,
+    # JSON-lines audit of writes; default: audit.jsonl in an on-disk store's directory
+    "WRITE_AUDIT_LOG": None,
 }
 
 
@@ -80,6 +87,7 @@ def create_app(
     cors.init_app(app)
     app.register_blueprint(sparql_bp)
     app.register_blueprint(wellknown_bp)
+    writes.init_app(app)  # only with WRITABLE
     site.init_app(app)  # linked data, pages, search, explorer, downloads, YASGUI
     for name in _extension_names(app.config["EXTENSIONS"]):
         importlib.import_module(name).init_app(app)

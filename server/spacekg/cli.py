@@ -107,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds a query may run (default: chosen by the server)")
     p.add_argument("--max-rows", type=int, default=None,
                    help="most result rows returned (default: chosen by the server)")
+    p.add_argument("--writable", action="store_true",
+                   help="accept SPARQL Update and Graph Store Protocol writes from holders of "
+                   "a write token (off by default: read-only); one worker process")
+    p.add_argument("--tokens-file", type=Path, default=None, metavar="FILE",
+                   help="write tokens, one name:token per line (or set SPACEKG_WRITE_TOKENS)")
+    p.add_argument("--audit-log", type=Path, default=None, metavar="FILE",
+                   help="JSON-lines audit of writes (default: audit.jsonl in the store "
+                   "directory)")
     p.add_argument("--build-dir", type=Path, help=build_dir_help)
     return parser
 

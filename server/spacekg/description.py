@@ -36,9 +36,12 @@ _FORMAT_IRIS = {
 DATASET = URIRef(BASE + "id/dataset/spacekg")
 
 
-def service_description(endpoint: str, store: Store, *, void_url: str | None = None) -> Graph:
+def service_description(
+    endpoint: str, store: Store, *, void_url: str | None = None, writable: bool = False
+) -> Graph:
     """sd:Service for ``endpoint``: languages, formats, features, and the default dataset
-    (default graph = union of the named graphs, each named graph with its size)."""
+    (default graph = union of the named graphs, each named graph with its size).
+    ``writable`` adds SPARQL 1.1 Update to the languages."""
     g = Graph()
     g.bind("sd", SD)
     g.bind("void", VOID)
@@ -47,6 +50,8 @@ def service_description(endpoint: str, store: Store, *, void_url: str | None = N
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, URIRef(endpoint)))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if writable:
+        g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     g.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
     offered = dict.fromkeys([*negotiate.SOLUTIONS, *negotiate.GRAPH])

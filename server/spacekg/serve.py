@@ -70,6 +70,13 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         if not Path(path).is_file():
             raise ConfigError(f"--graph file not found: {path}")
     config: dict[str, Any] = {"GRAPHS": graphs}
+    writable = bool(getattr(args, "writable", False))
+    if writable:
+        config["WRITABLE"] = True
+        if getattr(args, "tokens_file", None):
+            config["WRITE_TOKENS_FILE"] = str(args.tokens_file)
+        if getattr(args, "audit_log", None):
+            config["WRITE_AUDIT_LOG"] = str(args.audit_log)
     if getattr(args, "timeout", None) is not None:
         config["QUERY_TIMEOUT"] = float(args.timeout)
     if getattr(args, "max_rows", None) is not None:
@@ -81,8 +88,9 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         config["STORE"] = store
         if store.startswith("oxigraph:"):
             if graphs:  # otherwise the directory is only ever opened read-only
-                _fill_disk_store(Path(store.partition(":")[2]), None, graphs)
+                _fill(Path(store.partition(":")[2]), None, graphs, writable=writable)
             config["GRAPHS"] = []
+            config["STORE_READ_ONLY"] = not writable
         else:
             config["EAGER_STORE"] = True
         return config
@@ -90,21 +98,47 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     from spacekg.build import ensure_built
 
     built = ensure_built(getattr(args, "build_dir", None))
-    if store == DEFAULT_STORE and not graphs:
+    if store == DEFAULT_STORE and not graphs and not writable:
         # The common case: every worker opens the build's store read-only.
         config["STORE"] = f"oxigraph:{built.oxigraph_path}"
         config["STORE_READ_ONLY"] = True
         return config
     if store.startswith("oxigraph:"):
-        _fill_disk_store(Path(store.partition(":")[2]), built.nquads_path, graphs)
+        _fill(Path(store.partition(":")[2]), built.nquads_path, graphs, writable=writable)
         config["STORE"] = store
-        config["STORE_READ_ONLY"] = True
+        config["STORE_READ_ONLY"] = not writable
         config["GRAPHS"] = []
         return config
+    if writable:
+        log.warning("--writable with an in-memory store: writes are lost when the server "
+                    "stops; use --store oxigraph:DIR to keep them")
     config["STORE"] = store
     config["DATASET_FILES"] = [str(built.nquads_path)]
     config["EAGER_STORE"] = True
     return config
+
+
+def _fill(
+    directory: Path, nquads: Path | None, graphs: list[tuple[str, str]], *, writable: bool
+) -> None:
+    """Fill the store here, or, when the worker will write to it, in a child process.
+
+    RocksDB's background threads (which flush writes) do not survive a fork: a worker
+    forked from a master that opened the store would wait for them forever on its first
+    flush. A child that fills the store and exits keeps the master clean.
+    """
+    if not writable:
+        _fill_disk_store(directory, nquads, graphs)
+        return
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(
+        target=_fill_disk_store, args=(directory, nquads, graphs)
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise ConfigError(f"could not load the data into {directory} (see the log above)")
 
 
 def _fill_disk_store(directory: Path, nquads: Path | None, graphs: list[tuple[str, str]]) -> None:
@@ -136,6 +170,12 @@ def gunicorn_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
     if port == DEFAULT_PORT and env.get("SPACEKG_PORT"):
         port = int(env["SPACEKG_PORT"])
     workers = getattr(args, "workers", None) or int(env.get("SPACEKG_WORKERS") or 0)
+    if config.get("WRITABLE"):
+        # one process owns the store: a second would hold its own copy (in memory) or be
+        # locked out of the files (on disk), and writes are serialised by one lock
+        if workers and workers > 1:
+            log.warning("--writable serves with one worker process (asked for %d)", workers)
+        workers = 1
     threads = int(env.get("SPACEKG_THREADS") or 4)
     timeout = float(config.get("QUERY_TIMEOUT") or env.get("SPACEKG_QUERY_TIMEOUT") or 30)
     return {

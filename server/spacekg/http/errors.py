@@ -34,6 +34,9 @@ STATUS: dict[type[BaseException], int] = {
     e.NotAcceptable: 406,
     e.QueryTimeout: 503,
     e.Overloaded: 503,
+    e.Unauthorized: 401,
+    e.WriteForbidden: 403,
+    e.WriteRejected: 422,
 }
 
 
@@ -78,7 +81,11 @@ def register_error_handlers(app: Flask) -> None:
         if status >= 500 and not isinstance(exc, e.QueryTimeout | e.Overloaded):
             log.exception("request failed: %s", exc)
         title = _TITLES.get(status, "Error")
+        if isinstance(exc, e.WriteRejected):
+            return _rejected(exc, details)
         response = error_response(status, title, str(exc), **details)
+        if isinstance(exc, e.Unauthorized):
+            response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
         if isinstance(exc, e.Overloaded):
             response.headers["Retry-After"] = "1"
         return response
@@ -100,8 +107,40 @@ def register_error_handlers(app: Flask) -> None:
         )
 
 
+BEARER_CHALLENGE = 'Bearer realm="spacekg"'
+
+
+def _rejected(exc: e.WriteRejected, details: dict[str, object]) -> Response:
+    """422 with the validation report (focus node, path, message) in the language asked."""
+    lang = next(
+        (
+            tag.split("-")[0].lower()
+            for tag, q in request.accept_languages
+            if q > 0 and tag.split("-")[0].lower() in ("en", "zh")
+        ),
+        "en",
+    )
+    report = exc.report
+    message = str(exc)
+    if report is not None:
+        message += "\n\n" + report.format(lang, include_warnings=False)
+        details["violations"] = [
+            {"severity": r.severity, "focus": r.focus, "path": r.path, "value": r.value,
+             "message": r.message(lang), "shape": r.shape}
+            for r in report.violations
+        ]
+    ranges = parse_accept(request.headers.get("Accept"))
+    if ranges and quality(ranges, "application/json") > quality(ranges, "text/plain"):
+        response = error_response(422, "Unprocessable Content", str(exc), **details)
+    else:
+        response = error_response(422, "Unprocessable Content", message)
+    response.headers["Content-Language"] = lang
+    return response
+
+
 _TITLES = {
     400: "Bad Request",
+    401: "Unauthorized",
     403: "Forbidden",
     404: "Not Found",
     406: "Not Acceptable",

@@ -36,6 +36,10 @@ def endpoint() -> Response:
         request.method, request.query_string, request.headers.get("Content-Type"), body
     )
     if protocol.update is not None:
+        if current_app.extensions.get("spacekg.writes") is not None:
+            from spacekg.http.writes import handle_update
+
+            return handle_update(protocol)
         raise UpdateRefused(
             "this endpoint is read-only: SPARQL Update is not accepted"
         )
@@ -99,5 +103,8 @@ def _not_modified(etag: str) -> Response:
 def _service_description(format_param: list[str]) -> Response:
     endpoint_url = url_for("sparql.endpoint", _external=True)
     void_url = url_for("wellknown.void", _external=True)
-    graph = service_description(endpoint_url, get_store(), void_url=void_url)
+    writable = current_app.extensions.get("spacekg.writes") is not None
+    graph = service_description(
+        endpoint_url, get_store(), void_url=void_url, writable=writable
+    )
     return rdf_response(graph, format_param)

@@ -1,0 +1,184 @@
+"""Curated writes over HTTP (only with ``WRITABLE``): SPARQL 1.1 Update and the Graph Store
+HTTP Protocol.
+
+Thin routes: check the bearer token, read the request, call :class:`spacekg.writes.WriteGate`
+(which validates, applies, flushes and audits), answer. ``/sparql`` hands its update requests
+here; ``/update`` is the same operation on its own URL; ``/graph-store`` is the Graph Store
+Protocol (``?graph=IRI`` or ``?default``). Without ``WRITABLE`` nothing here is registered and
+``/sparql`` keeps answering updates 403.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from spacekg import negotiate
+from spacekg.errors import BadRequest, RequestTooLarge
+from spacekg.http.protocol import ProtocolRequest, decode_params, parse_request
+from spacekg.serving import get_store
+from spacekg.writes import (
+    GRAPH_FORMATS,
+    GraphTarget,
+    WriteGate,
+    WriteResult,
+    authorise,
+    default_audit_log,
+    load_tokens,
+)
+
+_KEY = "spacekg.writes"
+
+writes_bp = Blueprint("writes", __name__)
+
+
+@dataclass
+class _Writes:
+    """Per-app write state: the tokens (read once at start-up) and the gate of this process."""
+
+    tokens: dict[str, str]
+    audit_log: str | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    gate: WriteGate | None = None
+
+    def gate_for(self) -> WriteGate:
+        store = get_store()
+        with self.lock:
+            if self.gate is None or self.gate.store is not store:
+                from spacekg.dataset import Sources, load_graph
+
+                sources = Sources.packaged()
+                self.gate = WriteGate(
+                    store,
+                    shapes=load_graph(sources.shapes),
+                    ontology=load_graph(sources.ontology),
+                    audit_log=self.audit_log or default_audit_log(store),
+                )
+            return self.gate
+
+
+def init_app(app: Flask) -> None:
+    """Register the write routes when ``WRITABLE`` is on; raise ConfigError without tokens."""
+    if not is_writable(app):
+        return
+    tokens = load_tokens(app.config.get("WRITE_TOKENS_FILE"), _env_tokens(app))
+    app.extensions[_KEY] = _Writes(tokens, app.config.get("WRITE_AUDIT_LOG") or None)
+    app.register_blueprint(writes_bp)
+
+
+def is_writable(app: Flask) -> bool:
+    value = app.config.get("WRITABLE")
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _env_tokens(app: Flask) -> str | None:
+    value = app.config.get("WRITE_TOKENS")
+    return str(value) if value else None
+
+
+def _state() -> _Writes:
+    return current_app.extensions[_KEY]  # type: ignore[no-any-return]
+
+
+def _who() -> str:
+    return authorise(request.headers.get("Authorization"), _state().tokens)
+
+
+def _check_size() -> None:
+    limit = int(current_app.config["MAX_REQUEST_BYTES"])
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestTooLarge(
+            f"the request body is {request.content_length} bytes; the limit is {limit}"
+        )
+
+
+def handle_update(protocol: ProtocolRequest) -> Response:
+    """Answer a SPARQL Update request already read by ``/sparql`` (or ``/update``)."""
+    who = _who()
+    if request.method != "POST":
+        raise BadRequest("SPARQL Update must be sent with POST")
+    assert protocol.update is not None
+    if not protocol.update.strip():
+        raise BadRequest("the update is empty")
+    result = _state().gate_for().update(
+        protocol.update,
+        who=who,
+        using_graph_uris=protocol.using_graph_uris,
+        using_named_graph_uris=protocol.using_named_graph_uris,
+    )
+    return _done(result, 200, f"update applied: {result.added} added, {result.removed} removed")
+
+
+@writes_bp.route("/update", methods=["POST"])
+def update() -> Response:
+    _who()
+    _check_size()
+    body = request.get_data(cache=False)
+    protocol = parse_request(
+        "POST", request.query_string, request.headers.get("Content-Type"), body
+    )
+    if protocol.update is None:
+        raise BadRequest("the request carries no update (parameter 'update' or a body)")
+    return handle_update(protocol)
+
+
+@writes_bp.route("/graph-store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    target = _target()
+    gate_state = _state()
+    if request.method in ("GET", "HEAD"):
+        fmt = negotiate.choose(
+            [f for f in negotiate.GRAPH if f.media_type in GRAPH_FORMATS],
+            request.headers.get("Accept"),
+            [],
+        )
+        body = gate_state.gate_for().read_graph(target, fmt.media_type)
+        response = Response(body, 200, content_type=fmt.content_type)
+        response.headers["Vary"] = "Accept"
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    who = _who()
+    _check_size()
+    gate = gate_state.gate_for()
+    if request.method == "DELETE":
+        return _done(gate.delete_graph(target, who=who), 204)
+    media_type = (request.mimetype or "").lower()
+    body = request.get_data(cache=False)
+    if request.method == "PUT":
+        result = gate.replace_graph(target, body, media_type, who=who)
+    else:
+        result = gate.add_to_graph(target, body, media_type, who=who)
+    return _done(result, 201 if result.created else 204)
+
+
+def _target() -> GraphTarget:
+    params = decode_params(request.query_string, "URL query string")
+    graphs = [v for k, v in params if k == "graph"]
+    default = any(k == "default" for k, _ in params)
+    if len(graphs) + int(default) != 1:
+        raise BadRequest("name exactly one graph: ?graph=IRI or ?default")
+    if default:
+        return GraphTarget(None)
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(graphs[0])
+    except ValueError as exc:
+        raise BadRequest(f"graph={graphs[0]!r} is not an absolute IRI: {exc}") from exc
+    return GraphTarget(graphs[0])
+
+
+def _done(result: WriteResult, status: int, message: str = "") -> Response:
+    response = Response(
+        (message + "\n") if message and status != 204 else None,
+        status,
+        mimetype="text/plain",
+    )
+    response.headers["SpaceKG-Added"] = str(result.added)
+    response.headers["SpaceKG-Removed"] = str(result.removed)
+    response.headers["Cache-Control"] = "no-store"
+    return response

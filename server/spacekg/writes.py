@@ -1,0 +1,453 @@
+"""Curated writes: who may write, and a SHACL gate every write passes before it lands.
+
+No Flask here: ``http/writes.py`` reads the request and calls :class:`WriteGate`.
+
+How a write is applied, and why:
+
+* Each write (one SPARQL Update request, one Graph Store Protocol call) runs on a *candidate*:
+  an in-memory Oxigraph copy of the dataset. The candidate is validated against SpaceKG's
+  shapes with the ontology (``validate.py``, as the build does); a write is refused when the
+  candidate has a violation the current data does not have (so data that was already
+  imperfect does not block unrelated curation). The store is untouched until then.
+* An accepted write is applied to the real store as the difference between the two states,
+  in one Oxigraph update (one transaction: readers see the old state or the new, never a
+  mix; on disk it is all-or-nothing and then flushed, so an acknowledged write survives a
+  crash). Differences holding blank nodes cannot be named in SPARQL Update: they are
+  applied quad by quad under the same lock (still validated first; not atomic for readers).
+* One lock per gate serialises writers: the second waits, then starts from the first's
+  result, so neither write is lost.
+* An audit line (JSON) records the token's *name*, never the token, with the graphs and
+  counts. Validation is not incremental yet: each write revalidates the whole data graph.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from spacekg.errors import (
+    BadRequest,
+    ConfigError,
+    GraphNotFound,
+    QueryError,
+    QuerySyntaxError,
+    Unauthorized,
+    UnsupportedMediaType,
+    WriteForbidden,
+    WriteRejected,
+)
+from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from spacekg.sparql import add_using, check_update
+from spacekg.stores import Store
+from spacekg.validate import ValidationReport, ValidationResult, validate_graph
+
+log = logging.getLogger(__name__)
+
+#: RDF media types a Graph Store Protocol request body may use (triples only).
+GRAPH_FORMATS = (
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/ld+json",
+)
+
+#: Graphs not validated as instance data (the build validates data without them too).
+_NOT_DATA = frozenset({str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH)})
+
+
+# --- tokens -----------------------------------------------------------------------------
+
+
+def parse_tokens(text: str, *, where: str) -> dict[str, str]:
+    """``name:token`` entries (one per line, or separated by commas) → {token: name}.
+
+    Blank lines and ``#`` comments are skipped. Raises ConfigError for an entry without a
+    name or a token (the message never repeats the token).
+    """
+    tokens: dict[str, str] = {}
+    for number, raw in enumerate(text.replace(",", "\n").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, token = line.partition(":")
+        if not sep or not name.strip() or not token.strip():
+            raise ConfigError(f"{where}, entry {number}: expected name:token")
+        tokens[token.strip()] = name.strip()
+    return tokens
+
+
+def load_tokens(tokens_file: str | Path | None, env_value: str | None) -> dict[str, str]:
+    """Write tokens from a file and/or the ``SPACEKG_WRITE_TOKENS`` value → {token: name}.
+
+    Raises ConfigError when the file cannot be read or no token is configured at all.
+    """
+    tokens: dict[str, str] = {}
+    if tokens_file:
+        try:
+            text = Path(tokens_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read the tokens file {tokens_file}: {exc}") from exc
+        tokens.update(parse_tokens(text, where=str(tokens_file)))
+    if env_value:
+        tokens.update(parse_tokens(env_value, where="SPACEKG_WRITE_TOKENS"))
+    if not tokens:
+        raise ConfigError(
+            "writes are on but no token is configured: give --tokens-file FILE (lines "
+            "name:token) or set SPACEKG_WRITE_TOKENS"
+        )
+    return tokens
+
+
+def authorise(authorization: str | None, tokens: Mapping[str, str]) -> str:
+    """The name of the token in an ``Authorization: Bearer …`` header.
+
+    Raises Unauthorized when there is no bearer token, WriteForbidden when it is not one of
+    ``tokens``. Every configured token is compared in constant time.
+    """
+    scheme, _, presented = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not presented.strip():
+        raise Unauthorized("writing needs a bearer token: Authorization: Bearer <token>")
+    presented = presented.strip()
+    found = None
+    for token, name in tokens.items():
+        if hmac.compare_digest(token.encode(), presented.encode()):
+            found = name
+    if found is None:
+        raise WriteForbidden("this token may not write")
+    return found
+
+
+# --- the gate ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What an accepted write changed."""
+
+    added: int
+    removed: int
+    graphs: tuple[str, ...]
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class GraphTarget:
+    """A Graph Store Protocol target: a named graph IRI, or the default graph (None)."""
+
+    iri: str | None
+
+    @property
+    def node(self) -> ox.NamedNode | ox.DefaultGraph:
+        return ox.NamedNode(self.iri) if self.iri else ox.DefaultGraph()
+
+    @property
+    def label(self) -> str:
+        return self.iri or "default"
+
+
+class WriteGate:
+    """Validated, serialised, audited writes to one Oxigraph store (see the module doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        shapes: Graph,
+        ontology: Graph,
+        audit_log: str | Path | None = None,
+    ) -> None:
+        native = getattr(store, "native", None)
+        if not isinstance(native, ox.Store) or getattr(store, "read_only", False):
+            raise ConfigError(
+                f"writes need a writable Oxigraph store, not {store.kind}"
+                + (" opened read-only" if getattr(store, "read_only", False) else "")
+            )
+        self.store = store
+        self.shapes = shapes
+        self.ontology = ontology
+        self.audit_log = Path(audit_log) if audit_log else None
+        self._lock = threading.Lock()
+        self._baseline: tuple[str, frozenset[ValidationResult]] | None = None
+
+    @property
+    def native(self) -> ox.Store:
+        return self.store.native  # type: ignore[attr-defined, no-any-return]
+
+    # reads ---------------------------------------------------------------------------
+
+    def graph_exists(self, target: GraphTarget) -> bool:
+        if target.iri is None:
+            return True
+        return bool(self.native.contains_named_graph(target.node))
+
+    def read_graph(self, target: GraphTarget, media_type: str) -> bytes:
+        """The graph serialised as ``media_type``; raises GraphNotFound."""
+        if not self.graph_exists(target):
+            raise GraphNotFound(f"no graph {target.label} in the dataset", iri=target.iri or "")
+        fmt = ox.RdfFormat.from_media_type(media_type)
+        assert fmt is not None
+        triples = (
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in self.native.quads_for_pattern(None, None, None, target.node)
+        )
+        return ox.serialize(triples, format=fmt) or b""  # type: ignore[no-any-return]
+
+    # writes --------------------------------------------------------------------------
+
+    def update(
+        self,
+        sparql: str,
+        *,
+        who: str,
+        using_graph_uris: Sequence[str] = (),
+        using_named_graph_uris: Sequence[str] = (),
+    ) -> WriteResult:
+        """Apply a SPARQL 1.1 Update request; raises QueryError/UnsafeQuery/WriteRejected."""
+        check_update(sparql)
+        text = add_using(sparql, using_graph_uris, using_named_graph_uris)
+        base = self.store.base_iri
+
+        def apply(candidate: ox.Store) -> None:
+            try:
+                candidate.update(text, base_iri=base)
+            except SyntaxError as exc:
+                raise QuerySyntaxError(f"the update does not parse: {exc}") from exc
+            except (ValueError, OSError) as exc:
+                raise QueryError(f"the update could not be applied: {exc}") from exc
+
+        return self._commit(who, "update", apply)
+
+    def replace_graph(
+        self, target: GraphTarget, body: bytes, media_type: str, *, who: str
+    ) -> WriteResult:
+        """Graph Store PUT: the graph's content becomes ``body``."""
+        triples = _parse_body(body, media_type, target)
+        existed = self.graph_exists(target)
+
+        def apply(candidate: ox.Store) -> None:
+            if target.iri is None:
+                candidate.clear_graph(ox.DefaultGraph())
+            else:
+                if candidate.contains_named_graph(target.node):
+                    candidate.remove_graph(target.node)
+                candidate.add_graph(target.node)
+            candidate.extend(ox.Quad(s, p, o, target.node) for s, p, o in triples)
+
+        result = self._commit(who, "graph-store PUT", apply, graphs=(target.label,))
+        return WriteResult(result.added, result.removed, result.graphs, created=not existed)
+
+    def add_to_graph(
+        self, target: GraphTarget, body: bytes, media_type: str, *, who: str
+    ) -> WriteResult:
+        """Graph Store POST: merge ``body`` into the graph (created if absent)."""
+        triples = _parse_body(body, media_type, target)
+        existed = self.graph_exists(target)
+
+        def apply(candidate: ox.Store) -> None:
+            if target.iri is not None:
+                candidate.add_graph(target.node)
+            candidate.extend(ox.Quad(s, p, o, target.node) for s, p, o in triples)
+
+        result = self._commit(who, "graph-store POST", apply, graphs=(target.label,))
+        return WriteResult(result.added, result.removed, result.graphs, created=not existed)
+
+    def delete_graph(self, target: GraphTarget, *, who: str) -> WriteResult:
+        """Graph Store DELETE: drop the graph (empty the default graph); GraphNotFound if absent."""
+        if not self.graph_exists(target):
+            raise GraphNotFound(f"no graph {target.label} in the dataset", iri=target.iri or "")
+
+        def apply(candidate: ox.Store) -> None:
+            if target.iri is None:
+                candidate.clear_graph(ox.DefaultGraph())
+            else:
+                candidate.remove_graph(target.node)
+
+        return self._commit(who, "graph-store DELETE", apply, graphs=(target.label,))
+
+    # the gate itself -------------------------------------------------------------------
+
+    def _commit(
+        self,
+        who: str,
+        operation: str,
+        apply: Callable[[ox.Store], None],
+        *,
+        graphs: tuple[str, ...] = (),
+    ) -> WriteResult:
+        started = time.monotonic()
+        with self._lock:
+            native = self.native
+            candidate = ox.Store()
+            candidate.extend(native)
+            for name in native.named_graphs():
+                candidate.add_graph(name)
+            apply(candidate)
+            before, after = set(native), set(candidate)
+            added, removed = after - before, before - after
+            graphs_before = set(native.named_graphs())
+            graphs_after = set(candidate.named_graphs())
+            new_graphs, gone_graphs = graphs_after - graphs_before, graphs_before - graphs_after
+            touched = set(graphs) | {_graph_label(q.graph_name) for q in added | removed}
+            touched |= {g.value for g in new_graphs | gone_graphs}
+            record = {
+                "operation": operation,
+                "token_name": who,
+                "graphs": sorted(touched),
+                "added": len(added),
+                "removed": len(removed),
+            }
+            if not (added or removed or new_graphs or gone_graphs):
+                self._audit({**record, "outcome": "accepted (no change)"})
+                return WriteResult(0, 0, tuple(sorted(touched)))
+            report = self._validate(candidate)
+            introduced = set(report.violations) - self._baseline_violations()
+            if introduced:
+                self._audit({**record, "outcome": "rejected", "violations": len(introduced)})
+                rejected = ValidationReport(tuple(sorted(introduced)))
+                raise WriteRejected(
+                    f"the write was refused: it would introduce {len(introduced)} SHACL "
+                    "violation(s); nothing was changed",
+                    rejected,
+                )
+            self._apply(added, removed, new_graphs, gone_graphs)
+            self.store.mark_changed()
+            self._baseline = (self.store.generation, frozenset(report.violations))
+            self._audit(
+                {**record, "outcome": "accepted",
+                 "seconds": round(time.monotonic() - started, 3)}
+            )
+        return WriteResult(len(added), len(removed), tuple(sorted(touched)))
+
+    def _validate(self, dataset: ox.Store) -> ValidationReport:
+        data = Graph()
+        triples = (
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in dataset
+            if not (isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value in _NOT_DATA)
+        )
+        payload = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+        if payload:
+            data.parse(data=payload, format="nt")
+        return validate_graph(data, shapes=self.shapes, ontology=self.ontology)
+
+    def _baseline_violations(self) -> frozenset[ValidationResult]:
+        generation = self.store.generation
+        if self._baseline is None or self._baseline[0] != generation:
+            report = self._validate(self.native)
+            self._baseline = (generation, frozenset(report.violations))
+        return self._baseline[1]
+
+    def _apply(
+        self,
+        added: set[ox.Quad],
+        removed: set[ox.Quad],
+        new_graphs: set[ox.NamedNode | ox.BlankNode],
+        gone_graphs: set[ox.NamedNode | ox.BlankNode],
+    ) -> None:
+        native = self.native
+        if any(_has_blank(q) for q in added | removed) or any(
+            isinstance(g, ox.BlankNode) for g in new_graphs | gone_graphs
+        ):
+            # SPARQL Update cannot name existing blank nodes: quad by quad, under the lock.
+            for quad in removed:
+                native.remove(quad)
+            for graph in gone_graphs:
+                native.remove_graph(graph)
+            for graph in new_graphs:
+                native.add_graph(graph)
+            native.extend(added)
+        else:
+            operations = [f"DROP SILENT GRAPH {g}" for g in sorted(gone_graphs, key=str)]
+            operations += [f"CREATE SILENT GRAPH {g}" for g in sorted(new_graphs, key=str)]
+            if removed:
+                operations.append("DELETE DATA {\n" + _data_block(removed) + "}")
+            if added:
+                operations.append("INSERT DATA {\n" + _data_block(added) + "}")
+            # one request = one transaction in Oxigraph
+            native.update(" ;\n".join(operations))
+        if getattr(self.store, "path", None) is not None:
+            native.flush()
+
+    def _audit(self, record: dict[str, object]) -> None:
+        line = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **record}
+        text = json.dumps(line, ensure_ascii=False)
+        log.info("write: %s", text)
+        if self.audit_log is None:
+            return
+        self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+        with self.audit_log.open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def default_audit_log(store: Store) -> Path | None:
+    """``audit.jsonl`` beside an on-disk store's files (None for an in-memory store)."""
+    path = getattr(store, "path", None)
+    return Path(path) / "audit.jsonl" if path is not None else None
+
+
+def _graph_label(graph: object) -> str:
+    return graph.value if isinstance(graph, ox.NamedNode) else "default"
+
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return any(
+        isinstance(t, ox.BlankNode) for t in (quad.subject, quad.object, quad.graph_name)
+    ) or isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple)
+
+
+def _data_block(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of INSERT DATA / DELETE DATA, serialised by Oxigraph's terms
+    (N-Triples escaping), grouped by graph."""
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
+        by_graph.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    parts: list[str] = []
+    for graph, lines in sorted(by_graph.items()):
+        body = "\n".join(sorted(lines))
+        parts.append(f"GRAPH {graph} {{\n{body}\n}}\n" if graph else body + "\n")
+    return "".join(parts)
+
+
+def _parse_body(
+    body: bytes, media_type: str, target: GraphTarget
+) -> list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, object]]:
+    if media_type not in GRAPH_FORMATS:
+        raise UnsupportedMediaType(
+            f"Content-Type {media_type or '(none)'} is not accepted for a graph; use one of "
+            + ", ".join(GRAPH_FORMATS)
+        )
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    assert fmt is not None
+    try:
+        return [
+            (q.subject, q.predicate, q.object)
+            for q in ox.parse(body, format=fmt, base_iri=target.iri or None)
+        ]
+    except (SyntaxError, ValueError) as exc:
+        raise BadRequest(f"the {media_type} body cannot be read: {exc}") from exc
+
+
+__all__ = [
+    "GRAPH_FORMATS",
+    "GraphTarget",
+    "WriteGate",
+    "WriteResult",
+    "authorise",
+    "default_audit_log",
+    "load_tokens",
+    "parse_tokens",
+]
