@@ -394,3 +394,37 @@ def test_a_reader_during_a_large_write_sees_the_old_or_the_new_state(app: Flask)
         thread.join()
     assert response.status_code == 200
     assert seen and seen <= {0, size}
+
+
+# --- spacekg serve options --------------------------------------------------------------
+
+
+def test_serve_writable_opens_the_disk_store_for_writing_with_one_worker(tmp_path: Path) -> None:
+    from spacekg.cli import _parser
+    from spacekg.serve import app_config, gunicorn_options
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text("alice:aaa\n", encoding="utf-8")
+    store = tmp_path / "store"
+    args = _parser().parse_args([
+        "serve", "--no-report", "--store", f"oxigraph:{store}", "--workers", "3",
+        "--graph", f"{AGENCIES_GRAPH}={FIXTURES / 'agencies.ttl'}",
+        "--writable", "--tokens-file", str(tokens),
+    ])
+    config = app_config(args, env={})
+    assert config["WRITABLE"] is True and config["STORE_READ_ONLY"] is False
+    assert config["WRITE_TOKENS_FILE"] == str(tokens)
+    assert gunicorn_options(args, config)["workers"] == 1
+    assert "aaa" not in repr(config)
+
+
+def test_serve_without_writable_keeps_the_store_read_only(tmp_path: Path) -> None:
+    from spacekg.cli import _parser
+    from spacekg.serve import app_config
+
+    args = _parser().parse_args([
+        "serve", "--no-report", "--store", f"oxigraph:{tmp_path / 'store'}",
+        "--graph", f"{AGENCIES_GRAPH}={FIXTURES / 'agencies.ttl'}",
+    ])
+    config = app_config(args, env={})
+    assert "WRITABLE" not in config and config["STORE_READ_ONLY"] is True
