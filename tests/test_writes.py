@@ -428,3 +428,18 @@ def test_serve_without_writable_keeps_the_store_read_only(tmp_path: Path) -> Non
     ])
     config = app_config(args, env={})
     assert "WRITABLE" not in config and config["STORE_READ_ONLY"] is True
+
+
+def test_accepted_writes_are_listed_as_changesets_with_their_quads(client: FlaskClient) -> None:
+    client.post("/sparql", data={"update": NEW_FACT}, headers=AUTH)
+    client.post("/sparql", data={"update": BREAKING}, headers=AUTH)  # rejected: no changeset
+    assert client.get("/changes").status_code == 401
+    listed = client.get("/changes", headers=AUTH).json["changesets"]  # type: ignore[index]
+    assert len(listed) == 1
+    assert listed[0]["token_name"] == "alice" and listed[0]["added"] == 1
+    name = listed[0]["changeset"]
+    added = client.get(f"/changes/{name}/added", headers=AUTH)
+    assert added.status_code == 200
+    assert f"<{EX}agency-c> <{EX}staff>" in added.get_data(as_text=True)
+    assert client.get(f"/changes/{name}/removed", headers=AUTH).data == b""
+    assert client.get("/changes/..%2Faudit/added", headers=AUTH).status_code == 404

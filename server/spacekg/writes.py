@@ -17,7 +17,9 @@ How a write is applied, and why:
 * One lock per gate serialises writers: the second waits, then starts from the first's
   result, so neither write is lost.
 * An audit line (JSON) records the token's *name*, never the token, with the graphs and
-  counts. Validation is not incremental yet: each write revalidates the whole data graph.
+  counts; the added and removed quads of each accepted write are kept beside it as a
+  changeset (two N-Quads files under ``changesets/``). Validation is not incremental yet:
+  each write revalidates the whole data graph.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ import hmac
 import json
 import logging
 import os
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +65,8 @@ GRAPH_FORMATS = (
     "application/rdf+xml",
     "application/ld+json",
 )
+
+_CHANGESET = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")
 
 #: Graphs not validated as instance data (the build validates data without them too).
 _NOT_DATA = frozenset({str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH)})
@@ -323,8 +329,9 @@ class WriteGate:
             self._apply(added, removed, new_graphs, gone_graphs)
             self.store.mark_changed()
             self._baseline = (self.store.generation, frozenset(report.violations))
+            changeset = self._record_changeset(added, removed)
             self._audit(
-                {**record, "outcome": "accepted",
+                {**record, "outcome": "accepted", "changeset": changeset,
                  "seconds": round(time.monotonic() - started, 3)}
             )
         return WriteResult(len(added), len(removed), tuple(sorted(touched)))
@@ -378,6 +385,48 @@ class WriteGate:
             native.update(" ;\n".join(operations))
         if getattr(self.store, "path", None) is not None:
             native.flush()
+
+    # change history ------------------------------------------------------------------
+
+    @property
+    def changes_dir(self) -> Path | None:
+        return self.audit_log.parent / "changesets" if self.audit_log else None
+
+    def _record_changeset(self, added: set[ox.Quad], removed: set[ox.Quad]) -> str | None:
+        """Write the added and removed quads as two N-Quads files; return the changeset id."""
+        directory = self.changes_dir
+        if directory is None:
+            return None
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+        for kind, quads in (("added", added), ("removed", removed)):
+            path = directory / f"{name}.{kind}.nq"
+            data = ox.serialize(sorted(quads, key=str), format=ox.RdfFormat.N_QUADS) or b""
+            with path.open("wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        return name
+
+    def changesets(self) -> list[dict[str, object]]:
+        """Accepted writes that changed something, oldest first, as their audit records."""
+        if self.audit_log is None or not self.audit_log.is_file():
+            return []
+        records = []
+        for line in self.audit_log.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            if record.get("outcome") == "accepted" and record.get("changeset"):
+                records.append(record)
+        return records
+
+    def changeset_quads(self, name: str, kind: str) -> bytes:
+        """The N-Quads of one changeset's ``added`` or ``removed`` half; GraphNotFound if none."""
+        directory = self.changes_dir
+        path = directory / f"{name}.{kind}.nq" if directory else None
+        if path is None or not _CHANGESET.fullmatch(name) or kind not in ("added", "removed") \
+                or not path.is_file():
+            raise GraphNotFound(f"no changeset {name} {kind}", iri="")
+        return path.read_bytes()
 
     def _audit(self, record: dict[str, object]) -> None:
         line = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **record}

@@ -155,6 +155,25 @@ def graph_store() -> Response:
     return _done(result, 201 if result.created else 204)
 
 
+@writes_bp.route("/changes", methods=["GET"])
+def changes() -> Response:
+    """The change history (curators only: it names who wrote)."""
+    _who()
+    response = current_app.json.response({"changesets": _state().gate_for().changesets()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@writes_bp.route("/changes/<name>/<kind>", methods=["GET"])
+def changeset(name: str, kind: str) -> Response:
+    """One changeset's added or removed quads as N-Quads."""
+    _who()
+    body = _state().gate_for().changeset_quads(name, kind)
+    response = Response(body, 200, content_type="application/n-quads; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _target() -> GraphTarget:
     params = decode_params(request.query_string, "URL query string")
     graphs = [v for k, v in params if k == "graph"]
