@@ -137,9 +137,9 @@ class Store(ABC):
     def triple_count(self, graph: str | None = None) -> int:
         """Statements in one named graph, or in the whole dataset (all quads) when None."""
 
+    @abstractmethod
     def clear(self) -> None:
         """Remove all data (tests and reloads)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot be cleared")
 
     def close(self) -> None:
         """Release files, connections and processes held by the store."""
