@@ -28,6 +28,7 @@ from rdflib.term import Node
 from spacekg import queryfiles
 from spacekg.errors import InconsistentOntology, ReasonerUnavailable, SpaceKGError
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from spacekg.stores.terms import to_oxigraph
 from spacekg.validate import short
 
 RDF_NS = str(RDF)
@@ -224,21 +225,6 @@ def explain_inconsistency(store: ox.Store | None, detail: str = "") -> Inconsist
 
 # --- materialisation -------------------------------------------------------------------
 
-def to_ox(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """rdflib term → pyoxigraph term."""
-    if isinstance(node, URIRef):
-        return ox.NamedNode(str(node))
-    if isinstance(node, BNode):
-        return ox.BlankNode(str(node))
-    if isinstance(node, Literal):
-        if node.language:
-            return ox.Literal(str(node), language=node.language)
-        if node.datatype is not None:
-            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
-        return ox.Literal(str(node))
-    raise SpaceKGError(f"unsupported RDF term {node!r}")
-
-
 def from_ox(term: object) -> Node:
     """pyoxigraph term → rdflib term."""
     if isinstance(term, ox.NamedNode):
@@ -255,7 +241,7 @@ def from_ox(term: object) -> Node:
 def store_of(ds: Dataset) -> ox.Store:
     """An in-memory Oxigraph store holding every named graph of ``ds``."""
     store = ox.Store()
-    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g)))
+    store.extend(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(g)))
                  for s, p, o, g in ds.quads((None, None, None, None))
                  if isinstance(g, URIRef) and not str(g).startswith("urn:x-rdflib:"))
     return store

@@ -57,6 +57,7 @@ from spacekg.stores import (
     Store,
     guess_rdf_format,
 )
+from spacekg.stores.terms import to_oxigraph
 
 #: Graph that holds triples loaded "into the default graph": the protocol has no portable
 #: way to write the engine's own default graph without mixing in its system data.
@@ -468,23 +469,6 @@ def _ascii_escape(text: str) -> str:
     )
 
 
-def _to_ox(term: Any) -> Any:
-    """rdflib or pyoxigraph term -> pyoxigraph term (N-Triples serialisation needs one kind)."""
-    if isinstance(term, pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal):
-        return term
-    if isinstance(term, URIRef):
-        return pyoxigraph.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return pyoxigraph.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return pyoxigraph.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return pyoxigraph.Literal(str(term), datatype=pyoxigraph.NamedNode(str(term.datatype)))
-        return pyoxigraph.Literal(str(term))
-    raise InputError(f"not an RDF term: {term!r}")
-
-
 def _read_quads(
     source: str | Path | Iterable[Quad], target: str | None
 ) -> Iterator[tuple[Any, Any, Any, str | None]]:
@@ -513,7 +497,8 @@ def _read_quads(
 
     def from_iterable() -> Iterator[tuple[Any, Any, Any, str | None]]:
         for s, p, o, g in source:  # type: ignore[union-attr]
-            yield _to_ox(s), _to_ox(p), _to_ox(o), (str(g) if g is not None else None)
+            graph = str(g) if g is not None else None
+            yield to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph
 
     return from_iterable()
 
