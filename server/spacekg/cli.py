@@ -1,4 +1,4 @@
-"""The ``spacekg`` command: build, validate, query, coverage, serve.
+"""The ``spacekg`` command: build, validate, query, coverage, serve, export, changes.
 
 The only module that prints or exits. Exit codes, as pySHACL's:
 0 success (conforms), 1 the data is wrong (SHACL violations, inconsistency, empty paragraph),
@@ -116,6 +116,50 @@ def _parser() -> argparse.ArgumentParser:
                    help="JSON-lines audit of writes (default: audit.jsonl in the store "
                    "directory)")
     p.add_argument("--build-dir", type=Path, help=build_dir_help)
+
+    p = sub.add_parser("export", help="write the store's graphs back as the data files",
+                       description="Rebuild data/reference/*.trig, data/report/*.trig and "
+                       "ontology/spacekg.ttl from a store, so that curated writes can go back "
+                       "into version control. Files are sorted and readable (project "
+                       "prefixes, subjects and predicates sorted, Chinese as UTF-8) and the "
+                       "same store gives the same bytes. A graph no file holds goes to "
+                       "data/curated/NAME.trig; graph/inferred is never written. With "
+                       "--in-place only files whose graphs changed are rewritten: untouched "
+                       "files keep their comments, a rewritten file keeps only its opening "
+                       "comment block and loses the comments inside it.",
+                       epilog="Exit codes: 0 done, 2 error (no store, unwritable output).")
+    p.add_argument("--store", metavar="oxigraph:DIR",
+                   help="the on-disk store a writable server uses (serve --writable --store "
+                   "oxigraph:DIR; opened read-only, so the server may keep running); "
+                   "default: the build")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, metavar="DIR",
+                       help="write every file into DIR, mirroring the project's layout")
+    where.add_argument("--in-place", action="store_true",
+                       help="write into the project's own files, only those that changed")
+    p.add_argument("--prune", action="store_true",
+                   help="with --in-place: delete files whose graphs are no longer in the "
+                   "store (without it they are only reported)")
+    p.add_argument("--project", type=Path, metavar="DIR",
+                   help="the project whose layout is followed (and, with --in-place, "
+                   "rewritten): a directory holding ontology/ and data/ (default: this "
+                   "checkout)")
+    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+
+    p = sub.add_parser("changes", help="list the writes accepted into a store",
+                       description="List the changesets (accepted writes: who, when, graphs, "
+                       "counts) recorded beside an on-disk store, oldest first; --export "
+                       "prints every changeset with its added and removed quads as JSON "
+                       "lines, as GET /changes/export does.")
+    p.add_argument("--store", required=True, metavar="oxigraph:DIR",
+                   help="the store directory a writable server uses")
+    p.add_argument("--audit-log", type=Path, default=None, metavar="FILE",
+                   help="the audit log, if the server was given one (default: audit.jsonl "
+                   "in the store directory)")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="listing format (default: table)")
+    p.add_argument("--export", action="store_true",
+                   help="print every changeset with its quads, one JSON object per line")
     return parser
 
 
@@ -123,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``spacekg`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
     handler = {"build": _build, "validate": _validate, "query": _query,
-               "coverage": _coverage, "serve": _serve}[args.command]
+               "coverage": _coverage, "serve": _serve, "export": _export,
+               "changes": _changes}[args.command]
     from spacekg.errors import SpaceKGError
 
     try:
@@ -296,6 +341,78 @@ def _serve(args: argparse.Namespace) -> int:
     # Imported here so that build/query/validate never pay for gunicorn and Flask.
     serve = importlib.import_module("spacekg.serve")
     return int(serve.main(args) or 0)
+
+def _store_dir(value: str) -> Path:
+    """DIR of ``oxigraph:DIR``; raises ExportError for any other kind of store."""
+    from spacekg.export import ExportError
+
+    kind, sep, directory = value.partition(":")
+    if kind != "oxigraph" or not sep or not directory:
+        raise ExportError(f"--store {value!r}: give an on-disk store as oxigraph:DIR")
+    return Path(directory)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from spacekg import export, resources
+
+    if args.prune and not args.in_place:
+        _error("--prune only applies with --in-place")
+        return EXIT_ERROR
+    if args.store:
+        store = export.open_store(_store_dir(args.store))
+    else:
+        _setup_logging(quiet=True)
+        built = _ensure_built(args.build_dir)
+        if built is None:
+            return EXIT_FAILED
+        store = export.open_store(built.oxigraph_path)
+    project = args.project or resources.resource_root()
+    result = export.export(store, project=project, out=args.out, in_place=args.in_place,
+                           prune=args.prune)
+    for rel in result.written:
+        print(f"{'new' if rel in result.new else 'wrote'}  {rel}")
+    for rel in result.removed:
+        state = "deleted" if rel in result.pruned else "gone "
+        hint = "" if rel in result.pruned else " (its graphs are not in the store; --prune "\
+            "deletes it)"
+        print(f"{state}  {rel}{hint}")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{len(result.written)} written, {len(result.unchanged)} unchanged, "
+          f"{len(result.removed)} gone, in {result.root}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _changes(args: argparse.Namespace) -> int:
+    import json
+
+    from spacekg import export
+
+    directory = _store_dir(args.store)
+    if not directory.is_dir():
+        raise export.ExportError(f"no store directory {directory}")
+    audit_log = args.audit_log or directory / export.AUDIT_LOG
+    records = export.list_changesets(audit_log)
+    if args.export:
+        changes_dir = audit_log.parent / "changesets"
+        for line in export.changeset_lines(
+            records, lambda name, kind: export.read_changeset(changes_dir, name, kind)
+        ):
+            sys.stdout.write(line)
+        return EXIT_OK
+    if args.format == "json":
+        print(json.dumps({"changesets": records}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not records:
+        print(f"no changesets recorded in {audit_log}", file=sys.stderr)
+        return EXIT_OK
+    for record in records:
+        graphs = ", ".join(str(g) for g in record.get("graphs", []))  # type: ignore[attr-defined]
+        print(f"{record.get('time', '')}  {record['changeset']}  {record.get('token_name', '')}"
+              f"  +{record.get('added', 0)} -{record.get('removed', 0)}  {graphs}")
+    print(f"({len(records)} changeset{'s' if len(records) != 1 else ''})", file=sys.stderr)
+    return EXIT_OK
+
 
 if __name__ == "__main__":
     sys.exit(main())
