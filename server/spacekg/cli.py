@@ -12,6 +12,7 @@ import csv
 import importlib
 import io
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -178,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `spacekg changes --export | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _error(message: str) -> None:

@@ -453,11 +453,13 @@ def render(rel: Path, graphs: dict[URIRef, Graph], *, header: list[str] | None =
     if header is None:
         names = ", ".join(f"<{g}>" for g in sorted(graphs, key=str))
         header = [f"# {names}: written by `spacekg export` from a SpaceKG store."]
-    lines = [*header, ""]
-    if terms.uses_base:
-        lines.append(f"@base <{ID_BASE}> .")
-    lines += [f"@prefix {p}: <{PREFIXES[p]}> ." for p in sorted(terms.prefixes)]
-    return ("\n".join(lines) + "\n\n" + "\n".join(blocks)).encode("utf-8")
+    directives = [f"@base <{ID_BASE}> ."] if terms.uses_base else []
+    directives += [f"@prefix {p}: <{PREFIXES[p]}> ." for p in sorted(terms.prefixes)]
+    parts = ["\n".join(header) + "\n"]
+    if directives:
+        parts.append("\n".join(directives) + "\n")
+    parts.append("\n".join(blocks))
+    return "\n".join(parts).encode("utf-8")
 
 
 def _indent(text: str, pad: str) -> str:
