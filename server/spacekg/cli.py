@@ -411,10 +411,7 @@ def _changes(args: argparse.Namespace) -> int:
     if not records:
         print(f"no changesets recorded in {audit_log}", file=sys.stderr)
         return EXIT_OK
-    for record in records:
-        graphs = ", ".join(str(g) for g in record.get("graphs", []))  # type: ignore[attr-defined]
-        print(f"{record.get('time', '')}  {record['changeset']}  {record.get('token_name', '')}"
-              f"  +{record.get('added', 0)} -{record.get('removed', 0)}  {graphs}")
+    sys.stdout.write(export.changeset_table(records))
     print(f"({len(records)} changeset{'s' if len(records) != 1 else ''})", file=sys.stderr)
     return EXIT_OK
 

@@ -424,6 +424,16 @@ def changeset_lines(
         yield json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def changeset_table(records: Iterable[dict[str, object]]) -> str:
+    """One line per changeset: time, id, token name, +added -removed, graphs."""
+    lines = []
+    for r in records:
+        graphs = ", ".join(str(g) for g in r.get("graphs", []))  # type: ignore[attr-defined]
+        lines.append(f"{r.get('time', '')}  {r.get('changeset', '')}  {r.get('token_name', '')}"
+                     f"  +{r.get('added', 0)} -{r.get('removed', 0)}  {graphs}\n")
+    return "".join(lines)
+
+
 # --- the serialiser -----------------------------------------------------------------------
 
 _PN_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
@@ -665,6 +675,7 @@ __all__ = [
     "Plan",
     "StoreContent",
     "changeset_lines",
+    "changeset_table",
     "curated_path",
     "export",
     "list_changesets",

@@ -14,9 +14,11 @@ import threading
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, request
+from markupsafe import escape
 
 from spacekg import negotiate
 from spacekg.errors import BadRequest, RequestTooLarge
+from spacekg.export import changeset_lines, changeset_table
 from spacekg.http.protocol import ProtocolRequest, decode_params, parse_request
 from spacekg.serving import get_store
 from spacekg.writes import (
@@ -155,13 +157,68 @@ def graph_store() -> Response:
     return _done(result, 201 if result.created else 204)
 
 
+_CHANGES_JSON = negotiate.Format("application/json", "json", "json")
+_CHANGES_TEXT = negotiate.Format("text/plain", "text", "txt")
+_CHANGES_OFFERS = (_CHANGES_JSON, negotiate.HTML, _CHANGES_TEXT)
+
+
 @writes_bp.route("/changes", methods=["GET"])
 def changes() -> Response:
-    """The change history (curators only: it names who wrote)."""
+    """The change history, oldest first (curators only: it names who wrote): JSON, an HTML
+    table or plain text, as ``Accept`` (or ``?format=json|html|text``) asks."""
     _who()
-    response = current_app.json.response({"changesets": _state().gate_for().changesets()})
+    fmt = negotiate.choose(_CHANGES_OFFERS, request.headers.get("Accept"),
+                           request.args.getlist("format") or None)
+    records = _state().gate_for().changesets()
+    if fmt is negotiate.HTML:
+        response = Response(_changes_html(records), 200, content_type="text/html; charset=utf-8")
+    elif fmt is _CHANGES_TEXT:
+        response = Response(changeset_table(records), 200,
+                            content_type="text/plain; charset=utf-8")
+    else:
+        response = current_app.json.response({"changesets": records})
+    response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@writes_bp.route("/changes/export", methods=["GET"])
+def changes_export() -> Response:
+    """Every changeset in order, one JSON object per line with its added and removed quads
+    (``added_nquads`` / ``removed_nquads``): the whole history as one download."""
+    _who()
+    gate = _state().gate_for()
+    records = gate.changesets()
+    response = Response(changeset_lines(records, gate.changeset_quads), 200,
+                        content_type="application/x-ndjson; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="spacekg-changes.jsonl"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _changes_html(records: list[dict[str, object]]) -> str:
+    rows = []
+    for r in records:
+        name = escape(str(r.get("changeset", "")))
+        rows.append(
+            f"<tr><td>{escape(str(r.get('time', '')))}</td><td><code>{name}</code></td>"
+            f"<td>{escape(str(r.get('token_name', '')))}</td>"
+            f"<td>{escape(str(r.get('operation', '')))}</td>"
+            f"<td><a href=\"changes/{name}/added\">+{escape(str(r.get('added', 0)))}</a></td>"
+            f"<td><a href=\"changes/{name}/removed\">&minus;"
+            f"{escape(str(r.get('removed', 0)))}</a></td>"
+            f"<td>{escape(', '.join(str(g) for g in r.get('graphs', [])))}</td></tr>"  # type: ignore[attr-defined]
+        )
+    body = "\n".join(rows) or '<tr><td colspan="7">no accepted write yet</td></tr>'
+    return (
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<title>SpaceKG changes</title></head><body>\n<h1>Changes</h1>\n"
+        f"<p>{len(records)} accepted write(s), oldest first. "
+        "<a href=\"changes/export\">Download all</a> (JSON lines with the quads).</p>\n"
+        "<table><thead><tr><th>time</th><th>changeset</th><th>who</th><th>operation</th>"
+        "<th>added</th><th>removed</th><th>graphs</th></tr></thead><tbody>\n"
+        f"{body}\n</tbody></table>\n</body></html>\n"
+    )
 
 
 @writes_bp.route("/changes/<name>/<kind>", methods=["GET"])
