@@ -31,7 +31,7 @@ def endpoint() -> Response:
         )
     if len(request.query_string) > limit:
         raise RequestTooLarge(f"the URL query string is over the {limit}-byte limit")
-    body = request.get_data(cache=False) if request.method == "POST" else b""
+    body = request.get_data(cache=False)  # a GET with a body is refused (protocol.py)
     protocol = parse_request(
         request.method, request.query_string, request.headers.get("Content-Type"), body
     )
