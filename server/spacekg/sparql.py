@@ -86,7 +86,7 @@ def inspect_query(text: str) -> QueryInfo:
         if expect_prologue_arg:
             expect_prologue_arg -= 1
             continue
-        if keyword == "BASE":
+        if keyword in ("BASE", "VERSION"):  # VERSION "1.2": SPARQL 1.2's version directive
             expect_prologue_arg = 1
         elif keyword == "PREFIX":
             expect_prologue_arg = 2

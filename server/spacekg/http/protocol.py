@@ -1,9 +1,16 @@
-"""Read a SPARQL 1.1 Protocol request (query operation) from its raw parts.
+"""Read a SPARQL Protocol request (query or update operation) from its raw parts.
 
-The three forms (GET, POST form-encoded, POST ``application/sparql-query``) come down to one
-:class:`ProtocolRequest`. Strict where the protocol is: exactly one query, UTF-8 only, the
-right media type for the body. Parameters are decoded from the raw bytes, so bad
-percent-encoded UTF-8 is refused instead of being silently replaced.
+The forms (GET, POST form-encoded, POST ``application/sparql-query`` or
+``application/sparql-update``) come down to one :class:`ProtocolRequest`. Strict where the
+protocol is: exactly one query or update, UTF-8 only, the right media type for the body, no
+body on a GET, and in a form-encoded POST the operation in the body (not the URL).
+Parameters are decoded from the raw bytes, so bad percent-encoded UTF-8 is refused instead of
+being silently replaced.
+
+SPARQL 1.2 lets a client announce the language version: a ``version`` parameter (at most
+one) or a ``version`` media-type parameter on the body's type. Both are read, checked
+against :data:`SUPPORTED_VERSIONS` and kept in :attr:`ProtocolRequest.version`; the engine
+parses what it can either way (a 1.1 query is a 1.2 query).
 """
 
 from __future__ import annotations
@@ -16,6 +23,10 @@ from spacekg.errors import BadRequest, UnsupportedMediaType
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
+#: Versions a client may announce (SPARQL 1.2 Protocol §2.1); Oxigraph parses 1.2 syntax.
+SUPPORTED_VERSIONS = ("1.1", "1.2")
+#: Parameters that carry the operation itself: in a form-encoded POST they belong in the body.
+_OPERATIONS = ("query", "update")
 
 
 @dataclass
@@ -29,6 +40,7 @@ class ProtocolRequest:
     using_graph_uris: list[str] = field(default_factory=list)
     using_named_graph_uris: list[str] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
+    version: str | None = None
 
 
 def decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
@@ -50,15 +62,29 @@ def parse_request(
     content_type: str | None,
     body: bytes,
 ) -> ProtocolRequest:
-    """Read the query operation from a request; raise BadRequest / UnsupportedMediaType."""
+    """Read the operation from a request; raise BadRequest / UnsupportedMediaType."""
     params = decode_params(query_string, "URL query string")
+    versions: list[str] = []
+    if method == "GET" and body:
+        raise BadRequest(
+            "a GET request to the SPARQL endpoint must not have a body; send the query in the "
+            "URL (query=…) or POST it"
+        )
     if method == "POST":
-        mimetype, charset = _media_type(content_type)
+        mimetype, charset, media_params = _media_type(content_type)
         if mimetype == FORM:
             _require_utf8(charset)
+            in_url = sorted({name for name, _ in params if name in _OPERATIONS})
+            if in_url:
+                raise BadRequest(
+                    f"a form-encoded POST carries its {in_url[0]} in the body, not in the URL "
+                    f"({in_url[0]}=… found in the URL query string)"
+                )
             params += decode_params(body, "form body")
         elif mimetype in (SPARQL_QUERY, SPARQL_UPDATE):
             _require_utf8(charset)
+            if "version" in media_params:
+                versions.append(media_params["version"])
             try:
                 text = body.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -98,6 +124,8 @@ def parse_request(
             request.using_named_graph_uris.append(value)
         elif name in ("format", "output"):
             formats.append(value)
+        elif name == "version":
+            versions.append(value)
     if len(queries) > 1:
         raise BadRequest(f"the request carries {len(queries)} queries; send exactly one")
     if len(updates) > 1:
@@ -107,19 +135,44 @@ def parse_request(
     request.query = queries[0] if queries else None
     request.update = updates[0] if updates else None
     request.formats = formats
+    request.version = _version(versions)
     return request
 
 
-def _media_type(content_type: str | None) -> tuple[str, str | None]:
+def _version(versions: list[str]) -> str | None:
+    """The one version announced (parameter or media-type parameter), checked."""
+    if not versions:
+        return None
+    if len(versions) > 1:
+        raise BadRequest(
+            f"the request announces {len(versions)} versions ({', '.join(versions)}); "
+            "give at most one"
+        )
+    version = versions[0].strip()
+    if version not in SUPPORTED_VERSIONS:
+        raise BadRequest(
+            f"version {version!r} is not supported; this endpoint speaks SPARQL "
+            + " and ".join(SUPPORTED_VERSIONS)
+        )
+    return version
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None, dict[str, str]]:
+    """The media type, its charset (lower case) and its other parameters."""
     if not content_type:
-        return "", None
+        return "", None, {}
     parts = [p.strip() for p in content_type.split(";")]
     charset = None
+    others: dict[str, str] = {}
     for part in parts[1:]:
         key, _, value = part.partition("=")
-        if key.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    return parts[0].lower(), charset
+        key = key.strip().lower()
+        value = value.strip().strip('"')
+        if key == "charset":
+            charset = value.lower()
+        elif key:
+            others[key] = value
+    return parts[0].lower(), charset, others
 
 
 def _require_utf8(charset: str | None) -> None:
