@@ -4,7 +4,6 @@ and one test that serves the real build."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -181,11 +180,11 @@ def test_cors_preflight_on_the_live_server(endpoint: str) -> None:
 # --- the real build --------------------------------------------------------------------
 
 
-def test_serves_the_built_report_and_starts_fast_when_warm(built: BuildResult) -> None:
-    """Serves the session's build (warm: ``serve`` reuses it) and times the first answer."""
-    started = time.monotonic()
+def test_serves_the_built_report_reusing_the_build(built: BuildResult) -> None:
+    """Serves the session's build as it is (warm: nothing rebuilt; start-up time is a
+    benchmark figure, bench/README.md, not asserted here)."""
+    manifest = built.manifest_path.stat().st_mtime_ns
     with live_server("--build-dir", str(built.build_dir), ready_within=120) as base:
-        ready = time.monotonic() - started
         response = requests.get(
             base + "/sparql",
             params={"query": "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
@@ -196,7 +195,7 @@ def test_serves_the_built_report_and_starts_fast_when_warm(built: BuildResult) -
         void = requests.get(
             base + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=30
         )
-    assert ready < 10.0, f"first answer after {ready:.1f} s"
+    assert built.manifest_path.stat().st_mtime_ns == manifest
     assert graphs == len(built.counts)
     subsets = set(Graph().parse(data=void.content, format="turtle").objects(None, VOID.subset))
     assert len(subsets) == graphs

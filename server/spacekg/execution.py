@@ -16,32 +16,47 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from spacekg import negotiate
 from spacekg.errors import Overloaded, QueryTimeout
-from spacekg.results import Rendered, render
+from spacekg.results import Rendered, Stopped, render
 from spacekg.stores import GraphResult, SolutionsResult, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _Stopped(Exception):
-    """Raised inside a query thread whose client has stopped waiting."""
-
-
-@dataclass
 class _Job:
-    work: Callable[[threading.Event], Any]
-    future: Future[Any] = field(default_factory=Future)
-    cancel: threading.Event = field(default_factory=threading.Event)
-    started: float = 0.0
+    """One query handed to the pool: the work, its outcome, and two flags.
+
+    A bare lock signals completion (a ``concurrent.futures.Future`` costs a condition
+    variable and ~40 µs more per query, a tenth of a point lookup). ``state`` moves from
+    ``waiting`` to ``running`` or ``dropped`` under ``_claim``, so a job is either started
+    by a thread or given up by its client, never both.
+    """
+
+    __slots__ = ("work", "cancel", "done", "value", "error", "state", "_claim")
+
+    def __init__(self, work: Callable[[threading.Event], Any]) -> None:
+        self.work = work
+        self.cancel = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.state = "waiting"
+        self._claim = threading.Lock()
+
+    def claim(self, state: str) -> bool:
+        """Move a waiting job to ``state``; False when another party got there first."""
+        with self._claim:
+            if self.state != "waiting":
+                return False
+            self.state = state
+            return True
 
 
 class QueryRunner:
@@ -74,13 +89,13 @@ class QueryRunner:
     def _serve(self) -> None:
         while True:
             job = self._jobs.get()
-            if job.cancel.is_set() or not job.future.set_running_or_notify_cancel():
+            if job.cancel.is_set() or not job.claim("running"):
                 continue
-            job.started = time.monotonic()
             try:
-                job.future.set_result(job.work(job.cancel))
+                job.value = job.work(job.cancel)
             except BaseException as exc:  # handed to the waiting request thread
-                job.future.set_exception(exc)
+                job.error = exc
+            job.done.release()
 
     def submit(self, work: Callable[[threading.Event], T], *, timeout: float | None = None) -> T:
         """Run ``work(cancel_event)`` on the pool; wait at most ``timeout`` seconds.
@@ -91,26 +106,26 @@ class QueryRunner:
         limit = self.timeout if timeout is None else timeout
         job = _Job(work)
         self._jobs.put(job)
-        try:
-            return job.future.result(timeout=limit)  # type: ignore[no-any-return]
-        except FutureTimeout:
-            job.cancel.set()
-            if not job.started:
-                job.future.cancel()
-                raise Overloaded(
-                    f"the server is busy: the query waited {limit:g} s for a free query thread "
-                    "without starting; try again shortly"
-                ) from None
-            self._watch(job)
-            raise QueryTimeout(
-                f"the query ran longer than the {limit:g} s limit and was stopped; "
-                "narrow it, add LIMIT, or ask the operator for a longer timeout",
-                limit=limit,
-            ) from None
+        if job.done.acquire(timeout=limit):
+            if job.error is not None:
+                raise job.error
+            return job.value  # type: ignore[no-any-return]
+        job.cancel.set()
+        if job.claim("dropped"):
+            raise Overloaded(
+                f"the server is busy: the query waited {limit:g} s for a free query thread "
+                "without starting; try again shortly"
+            )
+        self._watch(job)
+        raise QueryTimeout(
+            f"the query ran longer than the {limit:g} s limit and was stopped; "
+            "narrow it, add LIMIT, or ask the operator for a longer timeout",
+            limit=limit,
+        )
 
     def _watch(self, job: _Job) -> None:
         def check() -> None:
-            if not job.future.done():
+            if job.done.locked():
                 self.runaways += 1
                 log.warning("a timed-out query is still running after %.1f s grace", self.grace)
                 if self.on_runaway is not None:
@@ -142,10 +157,10 @@ class QueryRunner:
                 timeout=limit,
             )
             if isinstance(result, SolutionsResult):
-                result = SolutionsResult(result.variables, _stoppable(result.rows, cancel))
+                result = replace(result, rows=_stoppable(result.rows, cancel))
             elif isinstance(result, GraphResult):
-                result = GraphResult(_stoppable(result.triples, cancel), result.prefixes)
-            return render(result, fmt, max_rows=max_rows)
+                result = replace(result, triples=_stoppable(result.triples, cancel))
+            return render(result, fmt, max_rows=max_rows, cancel=cancel)
 
         return self.submit(work, timeout=limit)
 
@@ -154,5 +169,5 @@ def _stoppable(items: Iterator[T], cancel: threading.Event) -> Iterator[T]:
     """Stop a lazy stream of rows as soon as the client has been told it timed out."""
     for count, item in enumerate(items):
         if count % 64 == 0 and cancel.is_set():
-            raise _Stopped()
+            raise Stopped()
         yield item

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -53,17 +55,89 @@ class Rendered:
     max_rows: int | None = None
 
 
-def render(result: QueryResult, fmt: n.Format, *, max_rows: int | None = None) -> Rendered:
-    """Serialise ``result`` as ``fmt``; at most ``max_rows`` rows or triples are written."""
+class Stopped(Exception):
+    """Raised while writing an answer whose client has been told it timed out."""
+
+
+def render(
+    result: QueryResult,
+    fmt: n.Format,
+    *,
+    max_rows: int | None = None,
+    cancel: threading.Event | None = None,
+) -> Rendered:
+    """Serialise ``result`` as ``fmt``; at most ``max_rows`` rows or triples are written.
+
+    ``cancel``, once set, stops a native answer at its next write (rows are checked by the
+    caller's iterator).
+    """
     if isinstance(result, BooleanResult):
         return Rendered(_boolean(result.value, fmt), fmt)
     if isinstance(result, SolutionsResult):
+        if result.write_native is not None and fmt.media_type in _NATIVE_NAMES:
+            body = _native(result, fmt, max_rows, cancel)
+            if body is not None:
+                return Rendered(body, fmt, False, max_rows)
         rows, truncated = _cut(result.rows, max_rows)
         body = _SOLUTION_WRITERS[fmt.media_type](result.variables, rows, truncated, max_rows)
         return Rendered(body, fmt, truncated, max_rows)
     assert isinstance(result, GraphResult)
     triples, truncated = _cut(result.triples, max_rows)
     return Rendered(render_graph(triples, fmt), fmt, truncated, max_rows)
+
+
+# The fewest bytes one solution takes in each format (JSON ``{},``, XML ``<result/>``, a CSV
+# or TSV line), so a native answer shorter than ``max_rows`` times this cannot hold more
+# than ``max_rows`` rows and needs no cutting.
+_NATIVE_NAMES = {
+    n.SPARQL_JSON.media_type: ("json", 3),
+    n.SPARQL_XML.media_type: ("xml", 9),
+    n.CSV.media_type: ("csv", 1),
+    n.TSV.media_type: ("tsv", 1),
+}
+
+
+class _TooBig(Exception):
+    """The native answer may hold more rows than the limit: write the rows from Python."""
+
+
+class _Collector:
+    """A binary output for the engine's serialiser that enforces a size bound and ``cancel``."""
+
+    def __init__(self, limit: int | None, cancel: threading.Event | None) -> None:
+        self.limit = limit
+        self.cancel = cancel
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Stopped()
+        self.size += len(data)
+        if self.limit is not None and self.size > self.limit:
+            raise _TooBig()
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """The engine flushes its buffer; nothing is held here beyond the parts."""
+
+
+def _native(
+    result: SolutionsResult,
+    fmt: n.Format,
+    max_rows: int | None,
+    cancel: threading.Event | None,
+) -> bytes | None:
+    """The engine's own serialisation, or None when it could exceed ``max_rows`` rows."""
+    assert result.write_native is not None
+    name, row_bytes = _NATIVE_NAMES[fmt.media_type]
+    output = _Collector(None if max_rows is None else row_bytes * max_rows, cancel)
+    try:
+        result.write_native(output, name)  # type: ignore[arg-type]
+    except _TooBig:
+        return None
+    return b"".join(output.parts)
 
 
 def render_graph(triples: list | Iterator, fmt: n.Format) -> bytes:  # type: ignore[type-arg]
@@ -186,8 +260,21 @@ def _csv_value(term: object) -> str:
     return f"_:{value}" if kind == "bnode" else value
 
 
+# Literals TSV may write bare, as Turtle does (and as Oxigraph's own writer does).
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_BARE = {
+    _XSD + "integer": re.compile(r"[+-]?\d+"),
+    _XSD + "decimal": re.compile(r"[+-]?\d*\.\d+"),
+    _XSD + "double": re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)[eE][+-]?\d+"),
+    _XSD + "boolean": re.compile(r"true|false"),
+}
+
+
 def _tsv_value(term: object) -> str:
     kind, value, datatype, language = term_parts(term)
+    bare = _BARE.get(datatype or "")
+    if bare is not None and bare.fullmatch(value):
+        return value
     if kind == "uri":
         return f"<{value}>"
     if kind == "bnode":

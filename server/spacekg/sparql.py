@@ -13,6 +13,7 @@ dataset and never fetch (rdflib's fetching is switched off in :mod:`spacekg.stor
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,11 +54,13 @@ class QueryInfo:
         return self.form in {"CONSTRUCT", "DESCRIBE"}
 
 
+@functools.lru_cache(maxsize=1024)
 def inspect_query(text: str) -> QueryInfo:
     """Classify a query and refuse what the endpoint does not do.
 
     Raises :class:`UpdateRefused` for SPARQL Update, :class:`UnsafeQuery` for ``SERVICE``,
-    :class:`QuerySyntaxError` when no query form can be found at all.
+    :class:`QuerySyntaxError` when no query form can be found at all. Memoised: UIs and
+    crawlers repeat the same queries (errors are raised afresh each time, never cached).
     """
     form: str | None = None
     has_from = False

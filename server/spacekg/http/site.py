@@ -94,6 +94,8 @@ def sparql_ui() -> Response | None:
     """
     if request.method != "GET" or request.path.rstrip("/") != "/sparql":
         return None
+    if "html" not in request.headers.get("Accept", ""):
+        return None  # SPARQL clients: no need to look further (this runs on every query)
     if request.args.get("query") is not None or request.args.get("update") is not None:
         return None
     ranges = negotiate.parse_accept(request.headers.get("Accept"))

@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # An RDF term from rdflib or pyoxigraph (see the module docstring).
 Term = Any
@@ -37,6 +37,12 @@ class SolutionsResult:
 
     variables: list[str]
     rows: Iterator[Sequence[Term | None]]
+    #: The engine's own serialiser, when it has one (Oxigraph's, in Rust, is several times
+    #: faster than writing rows from Python): ``write_native(output, format)`` writes the
+    #: answer to ``output`` in ``format`` (``json``, ``xml``, ``csv``, ``tsv``). ``rows``
+    #: stays usable afterwards (the store evaluates the query again if it must), so a caller
+    #: can abandon a native answer that grows too big and cut the rows itself.
+    write_native: Callable[[IO[bytes], str], None] | None = None
 
 
 @dataclass

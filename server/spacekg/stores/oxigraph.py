@@ -8,8 +8,9 @@ On disk, ``read_only=True`` lets every server process open the same directory wi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 
@@ -75,23 +76,24 @@ class OxigraphStore(Store):
             options = {}  # FROM / FROM NAMED pick graphs of the store (never fetched)
         else:
             options = {"use_default_graph_as_union": True}
-        try:
-            result = self._store.query(
-                sparql,
-                base_iri=self.base_iri,
-                **options,  # type: ignore[arg-type]
-            )
-        except SyntaxError as exc:
-            raise _syntax_error(str(exc)) from exc
-        except (ValueError, OSError) as exc:
-            raise QueryError(f"query could not be evaluated: {exc}") from exc
+
+        def evaluate() -> object:
+            try:
+                return self._store.query(
+                    sparql,
+                    base_iri=self.base_iri,
+                    **options,  # type: ignore[arg-type]
+                )
+            except SyntaxError as exc:
+                raise _syntax_error(str(exc)) from exc
+            except (ValueError, OSError) as exc:
+                raise QueryError(f"query could not be evaluated: {exc}") from exc
+
+        result = evaluate()
         if isinstance(result, ox.QueryBoolean):
             return BooleanResult(bool(result))
         if isinstance(result, ox.QuerySolutions):
-            names = [v.value for v in result.variables]
-            width = len(names)
-            rows = _guarded(tuple(sol[i] for i in range(width)) for sol in result)
-            return SolutionsResult(names, rows)
+            return _Solutions(result, evaluate).as_result()
         return GraphResult(_guarded((t.subject, t.predicate, t.object) for t in result))
 
     def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
@@ -141,6 +143,50 @@ def _directory_token(path: Path) -> str:
     except OSError:
         return str(path)
     return f"{path.resolve()}|" + ",".join(entries)
+
+
+_RESULTS_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+class _Solutions:
+    """One evaluation of a SELECT, consumed either natively or as rows (then re-evaluated).
+
+    Solutions are a one-pass stream. A caller may start writing them with Oxigraph's own
+    serialiser and give up (the answer outgrew the row limit); the rows it then asks for come
+    from a fresh evaluation of the same query on the same read-only data.
+    """
+
+    def __init__(self, first: ox.QuerySolutions, evaluate: Callable[[], object]) -> None:
+        self._first: ox.QuerySolutions | None = first
+        self._evaluate = evaluate
+        self.names = [v.value for v in first.variables]
+
+    def _take(self) -> ox.QuerySolutions:
+        first, self._first = self._first, None
+        if first is not None:
+            return first
+        again = self._evaluate()
+        assert isinstance(again, ox.QuerySolutions)
+        return again
+
+    def write_native(self, output: IO[bytes], format_name: str) -> None:
+        solutions = self._take()
+        try:
+            solutions.serialize(output, format=_RESULTS_FORMATS[format_name])
+        except (ValueError, SyntaxError) as exc:
+            raise QueryError(f"query evaluation failed: {exc}") from exc
+
+    def rows(self) -> Iterator[tuple]:  # type: ignore[type-arg]
+        width = len(self.names)
+        yield from _guarded(tuple(sol[i] for i in range(width)) for sol in self._take())
+
+    def as_result(self) -> SolutionsResult:
+        return SolutionsResult(self.names, self.rows(), write_native=self.write_native)
 
 
 def _guarded(items: Iterator[tuple]) -> Iterator[tuple]:  # type: ignore[type-arg]

@@ -1,0 +1,101 @@
+"""Oxigraph's own result serialiser and SpaceKG's row writer give the same answers.
+
+Answers small enough to fit the row limit are written by the engine (fast); bigger ones fall
+back to SpaceKG's writer, which cuts them at the limit and says so. Either way a client must
+not be able to tell the difference except by the truncation flag.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+
+import pyoxigraph as ox
+import pytest
+from spacekg import negotiate as n
+from spacekg.results import Stopped, render
+from spacekg.stores import SolutionsResult
+from spacekg.stores.oxigraph import OxigraphStore
+
+EX = "http://example.org/"
+QUERY = "SELECT ?s ?o ?missing WHERE { ?s ?p ?o } ORDER BY ?s ?o"
+FORMATS = [n.SPARQL_JSON, n.SPARQL_XML, n.CSV, n.TSV]
+
+
+def _store(rows: int) -> OxigraphStore:
+    store = OxigraphStore()
+    graph = ox.NamedNode(EX + "g")
+    quads = []
+    for i in range(rows):
+        subject = ox.NamedNode(f"{EX}s{i:04d}")
+        value: ox.Literal | ox.BlankNode
+        if i % 3 == 0:
+            value = ox.Literal(f"名称 {i}", language="zh")
+        elif i % 3 == 1:
+            value = ox.Literal(str(i), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+        else:
+            value = ox.Literal(f'line "{i}"\twith\ttabs')
+        quads.append(ox.Quad(subject, ox.NamedNode(EX + "p"), value, graph))
+    store.native.extend(quads)
+    return store
+
+
+def _python_only(result: SolutionsResult) -> SolutionsResult:
+    return SolutionsResult(result.variables, result.rows)
+
+
+def _parse(body: bytes, fmt: n.Format) -> list[tuple[str, ...]]:
+    """The answer's rows as comparable tuples, read with a plain parser per format."""
+    if fmt is n.SPARQL_JSON:
+        doc = json.loads(body)
+        names = doc["head"]["vars"]
+        return [
+            tuple(json.dumps(b.get(v), sort_keys=True) for v in names)
+            for b in doc["results"]["bindings"]
+        ]
+    if fmt is n.CSV:
+        return [tuple(r) for r in csv.reader(io.StringIO(body.decode()))][1:]
+    if fmt is n.TSV:
+        return [tuple(line.split("\t")) for line in body.decode().splitlines()[1:]]
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
+    assert isinstance(parsed, ox.QuerySolutions)
+    return [tuple(str(s[v]) for v in parsed.variables) for s in parsed]
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_native_and_python_writers_give_the_same_rows(fmt: n.Format) -> None:
+    store = _store(30)
+    native = render(store.query(QUERY), fmt, max_rows=100_000)
+    python = render(_python_only(store.query(QUERY)), fmt, max_rows=100_000)
+    assert not native.truncated and not python.truncated
+    assert len(_parse(native.body, fmt)) == 30
+    assert _parse(native.body, fmt) == _parse(python.body, fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_an_answer_over_the_row_limit_is_cut_and_flagged(fmt: n.Format) -> None:
+    store = _store(50)
+    rendered = render(store.query(QUERY), fmt, max_rows=7)
+    assert rendered.truncated
+    rows = _parse(rendered.body, fmt)
+    assert len(rows) == 7
+    full = _parse(render(store.query(QUERY), fmt, max_rows=None).body, fmt)
+    assert rows == full[:7]
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
+def test_an_answer_exactly_at_the_limit_is_not_flagged(fmt: n.Format) -> None:
+    store = _store(12)
+    rendered = render(store.query(QUERY), fmt, max_rows=12)
+    assert not rendered.truncated
+    assert len(_parse(rendered.body, fmt)) == 12
+
+
+def test_a_cancelled_native_answer_stops_writing() -> None:
+    store = _store(5000)
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Stopped):
+        render(store.query(QUERY), n.SPARQL_JSON, max_rows=None, cancel=cancel)
