@@ -364,13 +364,13 @@ def _export(args: argparse.Namespace) -> int:
         _error("--prune only applies with --in-place")
         return EXIT_ERROR
     if args.store:
-        store = export.open_store(_store_dir(args.store))
+        store = export.read_store_dir(_store_dir(args.store))
     else:
         _setup_logging(quiet=True)
         built = _ensure_built(args.build_dir)
         if built is None:
             return EXIT_FAILED
-        store = export.open_store(built.oxigraph_path)
+        store = export.read_store_dir(built.oxigraph_path)
     project = args.project or resources.resource_root()
     result = export.export(store, project=project, out=args.out, in_place=args.in_place,
                            prune=args.prune)

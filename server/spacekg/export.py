@@ -27,6 +27,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -93,8 +94,29 @@ def open_store(directory: Path) -> object:
         raise ExportError(f"{directory} is not an Oxigraph store (no CURRENT file)")
     try:
         return ox.Store.read_only(str(directory))
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise ExportError(f"cannot open the Oxigraph store at {directory}: {exc}") from exc
+
+
+def read_store_dir(directory: Path, *, attempts: int = 10) -> StoreContent:
+    """The exportable content of an on-disk store a server may be writing to meanwhile.
+
+    A read-only open races the writer's background compaction (a table file listed in the
+    manifest may be gone a moment later); such a read is simply tried again.
+    Raises ExportError when the store cannot be read.
+    """
+    for attempt in range(attempts):
+        try:
+            return read_store(open_store(directory))
+        except (ExportError, OSError, RuntimeError) as exc:
+            transient = "No such file" in str(exc) and (directory / "CURRENT").is_file()
+            if not transient or attempt == attempts - 1:
+                if isinstance(exc, ExportError):
+                    raise
+                raise ExportError(f"cannot read the Oxigraph store at {directory}: {exc}") \
+                    from exc
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -283,8 +305,9 @@ def export(
     in_place: bool = False,
     prune: bool = False,
 ) -> ExportResult:
-    """Write the store's graphs as the project's files, into ``out`` or (``in_place``) the
-    project itself, rewriting there only files whose graphs changed.
+    """Write the store's graphs (a pyoxigraph store, or what :func:`read_store_dir` read) as
+    the project's files, into ``out`` or (``in_place``) the project itself, rewriting there
+    only files whose graphs changed.
 
     Raises ExportError when the project cannot be read or a file cannot be written.
     """
@@ -293,7 +316,7 @@ def export(
     target = project if in_place else out
     assert target is not None
     layout = read_layout(project)
-    content = read_store(store)
+    content = store if isinstance(store, StoreContent) else read_store(store)
     decided = plan(content, layout)
     result = ExportResult(target, new=list(decided.new), removed=list(decided.removed))
     if content.default_graph_triples:
@@ -683,6 +706,7 @@ __all__ = [
     "plan",
     "read_changeset",
     "read_layout",
+    "read_store_dir",
     "read_store",
     "render",
 ]
