@@ -277,6 +277,23 @@ def close_store(store: ox.Store, *, extra_types: Iterable[tuple[URIRef, URIRef]]
     raise SpaceKGError(f"inference did not reach a fixpoint in {_MAX_ROUNDS} rounds")
 
 
+def refresh_inferred(store: ox.Store, extra_types: Iterable[tuple[URIRef, URIRef]] = ()) -> int:
+    """Recompute ``graph/inferred`` of ``store`` from scratch with the build's rules, after a
+    write changed the data (deletions too: a conclusion whose premises went goes with them).
+
+    ``extra_types`` stand in for HermiT, which is too slow to rerun per write. An existing
+    (even empty) ``graph/inferred`` is kept as a graph. Returns the number of triples.
+    """
+    inferred = ox.NamedNode(str(INFERRED_GRAPH))
+    existed = store.contains_named_graph(inferred)
+    if existed:
+        store.remove_graph(inferred)
+    added = close_store(store, extra_types=extra_types)
+    if existed:
+        store.add_graph(inferred)
+    return added
+
+
 def inferred_quads(store: ox.Store) -> list[tuple[Node, Node, Node]]:
     """The triples of ``graph/inferred`` in ``store``, as rdflib terms."""
     graph = ox.NamedNode(str(INFERRED_GRAPH))
