@@ -19,6 +19,7 @@ from flask import Flask
 from spacekg import serving
 from spacekg.http import cors, site, writes
 from spacekg.http.errors import register_error_handlers
+from spacekg.http.replay import AnswerReplay
 from spacekg.http.sparql import sparql_bp
 from spacekg.http.wellknown import wellknown_bp
 from spacekg.namespaces import BASE
@@ -47,7 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_THREADS": 8,
     # seconds a timed-out query may take to stop before it counts as a runaway
     "RUNAWAY_GRACE": 2.0,
-    # result cache: entries and total bytes per process (0 entries = off)
+    # result cache, and replay of repeated /sparql requests: entries and total bytes of each,
+    # per process (0 entries = both off)
     "CACHE_ENTRIES": 2048,
     "CACHE_BYTES": 128 * 1024 * 1024,
     # Access-Control-Allow-Origin; "" switches CORS off
@@ -91,7 +93,14 @@ def create_app(
     site.init_app(app)  # linked data, pages, search, explorer, downloads, YASGUI
     for name in _extension_names(app.config["EXTENSIONS"]):
         importlib.import_module(name).init_app(app)
-    serving.init_app(app, on_runaway=on_runaway)
+    state = serving.init_app(app, on_runaway=on_runaway)
+    if int(app.config["CACHE_ENTRIES"]) > 0:
+        app.wsgi_app = AnswerReplay(  # type: ignore[method-assign]
+            app.wsgi_app,
+            lambda: state.store().generation,
+            max_entries=int(app.config["CACHE_ENTRIES"]),
+            max_bytes=int(app.config["CACHE_BYTES"]),
+        )
     return app
 
 

@@ -14,10 +14,9 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-
-from spacekg.results import Rendered
+from typing import Generic, Protocol, TypeVar
 
 _VOLATILE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
@@ -69,20 +68,33 @@ def cache_key(
     )
 
 
-class ResultCache:
-    """LRU of rendered answers, bounded by entry count and total bytes; thread-safe."""
+class _Keyed(Hashable, Protocol):
+    generation: str
+
+
+class _Sized(Protocol):
+    body: bytes
+
+
+K = TypeVar("K", bound=_Keyed)
+V = TypeVar("V", bound=_Sized)
+
+
+class ResultCache(Generic[K, V]):
+    """LRU of answers (anything with a ``body``) under keys carrying the data ``generation``,
+    bounded by entry count and total bytes; thread-safe."""
 
     def __init__(self, *, max_entries: int = 1024, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[CacheKey, Rendered] = OrderedDict()
+        self._entries: OrderedDict[K, V] = OrderedDict()
         self._bytes = 0
         self._generation: str | None = None
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: CacheKey) -> Rendered | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
             self._sync(key.generation)
             found = self._entries.get(key)
@@ -93,7 +105,7 @@ class ResultCache:
             self.hits += 1
             return found
 
-    def put(self, key: CacheKey, value: Rendered) -> None:
+    def put(self, key: K, value: V) -> None:
         size = len(value.body)
         if self.max_entries <= 0 or size > self.max_bytes // 8:
             return  # one answer may take at most an eighth of the cache

@@ -23,9 +23,10 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from spacekg.cache import ResultCache
+from spacekg.cache import CacheKey, ResultCache
 from spacekg.errors import ConfigError
 from spacekg.execution import QueryRunner
+from spacekg.results import Rendered
 from spacekg.stores import Store, open_store
 
 _KEY = "spacekg"
@@ -42,7 +43,7 @@ class Serving:
         self._pid = 0
         self._runner: QueryRunner | None = None
         self._runner_pid = 0
-        self.cache = ResultCache(
+        self.cache: ResultCache[CacheKey, Rendered] = ResultCache(
             max_entries=int(config["CACHE_ENTRIES"]), max_bytes=int(config["CACHE_BYTES"])
         )
 
@@ -159,5 +160,5 @@ def get_runner() -> QueryRunner:
     return _serving().runner()
 
 
-def get_cache() -> ResultCache:
+def get_cache() -> ResultCache[CacheKey, Rendered]:
     return _serving().cache
