@@ -99,14 +99,34 @@ class OxigraphStore(Store):
     def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
         if self.read_only:
             raise InputError("this Oxigraph store is open read-only")
-        if isinstance(source, str | Path):
-            quads = list(_parse_file(Path(source), graph))
+        if isinstance(source, str | Path) and _native_load(Path(source), graph):
+            count = self._load_file(Path(source), graph)
         else:
-            quads = [_to_ox_quad(q) for q in source]
-        self._store.extend(quads)
+            if isinstance(source, str | Path):
+                quads = list(_parse_file(Path(source), graph))
+            else:
+                quads = [_to_ox_quad(q) for q in source]
+            self._store.extend(quads)
+            count = len(quads)
         self._touch(source_token(source, graph))
         self._sizes = None
-        return len(quads)
+        return count
+
+    def _load_file(self, path: Path, graph: str | None) -> int:
+        """Parse and insert in Rust, in one transaction: a third faster than going through
+        Python quads, which is most of a cold start at a million triples."""
+        fmt = ox.RdfFormat.from_media_type(guess_rdf_format(path))
+        before = len(self._store)
+        try:
+            self._store.load(
+                path=str(path),
+                format=fmt,
+                base_iri=path.resolve().as_uri(),
+                to_graph=ox.NamedNode(graph) if graph else None,
+            )
+        except (SyntaxError, ValueError, OSError) as exc:
+            raise InputError(f"cannot read {path}: {exc}") from exc
+        return len(self._store) - before
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
@@ -195,6 +215,17 @@ def _guarded(items: Iterator[tuple]) -> Iterator[tuple]:  # type: ignore[type-ar
         yield from items
     except (ValueError, OSError, SyntaxError) as exc:
         raise QueryError(f"query evaluation failed: {exc}") from exc
+
+
+def _native_load(path: Path, graph: str | None) -> bool:
+    """Whether Oxigraph's own loader does what ``load`` promises for this file: keep a
+    dataset's graphs, or put a graph file's triples in ``graph`` (a dataset file loaded
+    into one graph goes through Python, which moves every quad)."""
+    media_type = guess_rdf_format(path)
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        return False
+    return graph is None or media_type not in DATASET_FORMATS
 
 
 def _parse_file(path: Path, graph: str | None) -> Iterator[ox.Quad]:

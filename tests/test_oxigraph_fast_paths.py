@@ -1,8 +1,9 @@
-"""Oxigraph's own result serialiser and SpaceKG's row writer give the same answers.
+"""Oxigraph's fast paths give what the Python paths give.
 
-Answers small enough to fit the row limit are written by the engine (fast); bigger ones fall
-back to SpaceKG's writer, which cuts them at the limit and says so. Either way a client must
-not be able to tell the difference except by the truncation flag.
+Answers small enough to fit the row limit are written by the engine's serialiser (fast);
+bigger ones fall back to SpaceKG's writer, which cuts them at the limit and says so: a client
+must not be able to tell the difference except by the truncation flag. Files are loaded by
+Oxigraph's own parser, all or nothing, into the graphs `load` promises.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import io
 import json
 import threading
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -99,3 +101,27 @@ def test_a_cancelled_native_answer_stops_writing() -> None:
     cancel.set()
     with pytest.raises(Stopped):
         render(store.query(QUERY), n.SPARQL_JSON, max_rows=None, cancel=cancel)
+
+
+def test_a_broken_graph_file_is_refused_whole_with_its_position(tmp_path: Path) -> None:
+    from spacekg.errors import InputError
+
+    good = "<http://example.org/a> <http://example.org/p> \"1\" .\n"
+    path = tmp_path / "broken.nt"
+    path.write_text(good * 3 + "<http://example.org/a> <http://example.org/p> .\n")
+    store = OxigraphStore()
+    with pytest.raises(InputError, match=r"cannot read .*broken\.nt.*4"):
+        store.load(path, EX + "g")
+    assert len(store.native) == 0  # all or nothing
+
+
+def test_graph_files_land_in_their_graph_and_datasets_keep_theirs(tmp_path: Path) -> None:
+    triples = tmp_path / "one.ttl"
+    triples.write_text("<http://example.org/a> <http://example.org/p> 1 .\n")
+    quads = tmp_path / "two.nq"
+    quads.write_text(f"<{EX}b> <{EX}p> \"2\" <{EX}h> .\n")
+    store = OxigraphStore()
+    assert store.load(triples, EX + "g") == 1
+    assert store.load(quads) == 1
+    assert store.load(quads, EX + "moved") == 1
+    assert store.graph_names() == [EX + "g", EX + "h", EX + "moved"]
