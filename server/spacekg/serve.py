@@ -83,7 +83,9 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         config["MAX_ROWS"] = int(args.max_rows)
 
     if getattr(args, "no_report", False):
-        if not graphs:
+        if not graphs and not env.get("SPACEKG_DATASET_FILES") and not store.startswith(
+            ("oxigraph:", "http:", "https:")
+        ):
             log.warning("--no-report without --graph: the dataset is empty")
         config["STORE"] = store
         if store.startswith("oxigraph:"):
