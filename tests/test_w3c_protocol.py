@@ -212,8 +212,16 @@ def sparql12_table(outcomes: dict[str, tuple[str, str]]) -> str:
         if case.name not in outcomes:
             continue
         outcome, note = outcomes[case.name]
-        note = note.replace("|", "\\|").replace("\n", " ")
+        note = note.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
         lines.append(f"| `{case.name}` | {case.requirements} | {outcome} | {note} |")
+    lines += [
+        "",
+        "Version announcement (SPARQL 1.2 Protocol §2.1): a `version` parameter (URL or form "
+        "body) or a `version` media-type parameter on `application/sparql-query` / "
+        "`application/sparql-update`; `1.1` and `1.2` are accepted, more than one version "
+        "or any other value is a 400. The `VERSION` directive is read as part of the "
+        "prologue; Oxigraph parses SPARQL 1.2 syntax whatever the announcement.",
+    ]
     return "\n".join(lines) + "\n"
 
 
