@@ -17,9 +17,8 @@ from typing import Any
 from flask import Flask
 
 from spacekg import serving
-from spacekg.http import cors, site, writes
+from spacekg.http import cors, lane, site, writes
 from spacekg.http.errors import register_error_handlers
-from spacekg.http.replay import AnswerReplay
 from spacekg.http.sparql import sparql_bp
 from spacekg.http.wellknown import wellknown_bp
 from spacekg.namespaces import BASE
@@ -94,13 +93,7 @@ def create_app(
     for name in _extension_names(app.config["EXTENSIONS"]):
         importlib.import_module(name).init_app(app)
     state = serving.init_app(app, on_runaway=on_runaway)
-    if int(app.config["CACHE_ENTRIES"]) > 0:
-        app.wsgi_app = AnswerReplay(  # type: ignore[method-assign]
-            app.wsgi_app,
-            lambda: state.store().generation,
-            max_entries=int(app.config["CACHE_ENTRIES"]),
-            max_bytes=int(app.config["CACHE_BYTES"]),
-        )
+    lane.init_app(app, state)  # /sparql queries answered in front of Flask
     return app
 
 

@@ -26,6 +26,7 @@ from flask import Flask, current_app
 from spacekg.cache import CacheKey, ResultCache
 from spacekg.errors import ConfigError
 from spacekg.execution import QueryRunner
+from spacekg.http.answer import QueryContext
 from spacekg.results import Rendered
 from spacekg.stores import Store, open_store
 
@@ -56,6 +57,11 @@ class Serving:
                 self._store = open_configured_store(self.config)
                 self._pid = os.getpid()
             return self._store
+
+    def query_context(self) -> QueryContext:
+        """What ``answer_query`` needs, bound to this process's store, pool and cache."""
+        max_rows = int(self.config["MAX_ROWS"]) or None
+        return QueryContext(self.store, self.runner, self.cache, max_rows)
 
     def runner(self) -> QueryRunner:
         # Threads do not survive a fork: a child process starts its own pool.
@@ -158,6 +164,11 @@ def get_store() -> Store:
 def get_runner() -> QueryRunner:
     """The query pool of the current app and process."""
     return _serving().runner()
+
+
+def get_serving(app: Flask | None = None) -> Serving:
+    """The serving state of ``app`` (default: the current app)."""
+    return (app or current_app).extensions[_KEY]  # type: ignore[no-any-return]
 
 
 def get_cache() -> ResultCache[CacheKey, Rendered]:

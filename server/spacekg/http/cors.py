@@ -54,10 +54,19 @@ def init_app(app: Flask) -> None:
                 response.vary.add("Access-Control-Request-Headers")
             response.headers["Access-Control-Max-Age"] = "86400"
         else:
-            response.headers["Access-Control-Expose-Headers"] = (
-                WRITE_EXPOSED if writable else EXPOSED
-            )
+            for name, value in answer_headers(origin_setting, writable)[1:]:
+                response.headers[name] = value
         return response
+
+
+def answer_headers(origin_setting: str, writable: bool) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a simple (non-preflight) request."""
+    if not origin_setting:
+        return []
+    return [
+        ("Access-Control-Allow-Origin", origin_setting),
+        ("Access-Control-Expose-Headers", WRITE_EXPOSED if writable else EXPOSED),
+    ]
 
 
 def _is_write_path(path: str) -> bool:

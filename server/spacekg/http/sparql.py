@@ -1,26 +1,22 @@
 """``/sparql``: the SPARQL 1.1 Protocol query operation, and the service description.
 
-Thin route: read the protocol request, check the query, negotiate the format, answer from
-the cache or the query pool. Every failure is an exception mapped in ``http/errors.py``.
+Thin route: read the protocol request, then ``http/answer.py`` answers the query (the query
+lane in front of Flask, ``http/lane.py``, usually gets there first). Every failure is an
+exception mapped in ``http/errors.py``.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from spacekg import negotiate
-from spacekg.cache import cache_key
 from spacekg.description import service_description
 from spacekg.errors import BadRequest, RequestTooLarge, UpdateRefused
+from spacekg.http.answer import answer_query
 from spacekg.http.protocol import parse_request
 from spacekg.http.rdfdoc import rdf_response
-from spacekg.serving import get_cache, get_runner, get_store
-from spacekg.sparql import inspect_query
+from spacekg.serving import get_serving, get_store
 
 sparql_bp = Blueprint("sparql", __name__)
-
-TRUNCATED_HEADER = "SpaceKG-Truncated"
-
 
 @sparql_bp.route("/sparql", methods=["GET", "POST"], strict_slashes=False)
 def endpoint() -> Response:
@@ -47,57 +43,14 @@ def endpoint() -> Response:
         if request.method == "POST":
             raise BadRequest("the request carries no query (parameter 'query' or a body)")
         return _service_description(protocol.formats)
-    if not protocol.query.strip():
-        raise BadRequest("the query is empty")
 
-    info = inspect_query(protocol.query)
-    fmt = negotiate.choose(
-        negotiate.offers_for(info.form), request.headers.get("Accept"), protocol.formats
+    answer = answer_query(
+        get_serving().query_context(),
+        protocol,
+        accept=request.headers.get("Accept"),
+        if_none_match=request.headers.get("If-None-Match"),
     )
-    store = get_store()
-    max_rows = int(current_app.config["MAX_ROWS"]) or None
-    key = cache_key(
-        store.generation,
-        info.normalised,
-        default_graphs=protocol.default_graph_uris,
-        named_graphs=protocol.named_graph_uris,
-        media_type=fmt.media_type,
-        max_rows=max_rows,
-    )
-    if key is not None and request.if_none_match.contains_weak(key.etag.strip('"')):
-        return _not_modified(key.etag)
-    cache = get_cache()
-    rendered = cache.get(key) if key is not None else None
-    if rendered is None:
-        rendered = get_runner().run_query(
-            store,
-            protocol.query,
-            fmt,
-            default_graph_uris=protocol.default_graph_uris,
-            named_graph_uris=protocol.named_graph_uris,
-            max_rows=max_rows,
-        )
-        if key is not None:
-            cache.put(key, rendered)
-    response = Response(rendered.body, 200, content_type=rendered.format.content_type)
-    response.headers["Vary"] = "Accept"
-    if key is not None:
-        response.headers["ETag"] = key.etag
-        response.headers["Cache-Control"] = "public, no-cache"
-    else:
-        response.headers["Cache-Control"] = "no-store"
-    if rendered.truncated:
-        response.headers[TRUNCATED_HEADER] = "true"
-        response.headers["SpaceKG-Max-Rows"] = str(rendered.max_rows)
-    return response
-
-
-def _not_modified(etag: str) -> Response:
-    response = Response(status=304)
-    response.headers["ETag"] = etag
-    response.headers["Vary"] = "Accept"
-    response.headers["Cache-Control"] = "public, no-cache"
-    return response
+    return Response(answer.body, answer.status, headers=answer.headers)
 
 
 def _service_description(format_param: list[str]) -> Response:
