@@ -6,6 +6,9 @@ compares ``spacekg serve`` against it to show what the safety costs.
 
     MINIMAL_STORE=/path/to/oxigraph-dir gunicorn -k gthread -w 2 --threads 4 \
         -b 127.0.0.1:8001 bench.minimal_app:app
+
+``MINIMAL_DATA=file.nq`` instead loads the file into an in-memory store at start (with
+``--preload`` the workers inherit it, as ``spacekg serve`` does with in-memory stores).
 """
 
 from __future__ import annotations
@@ -22,8 +25,16 @@ _store: ox.Store | None = None
 def store() -> ox.Store:
     global _store
     if _store is None:
-        _store = ox.Store.read_only(os.environ["MINIMAL_STORE"])
+        if os.environ.get("MINIMAL_DATA"):
+            _store = ox.Store()
+            _store.bulk_load(path=os.environ["MINIMAL_DATA"], format=ox.RdfFormat.N_QUADS)
+        else:
+            _store = ox.Store.read_only(os.environ["MINIMAL_STORE"])
     return _store
+
+
+if os.environ.get("MINIMAL_DATA"):
+    store()  # with --preload the master loads once and the workers inherit the memory
 
 
 @app.route("/sparql", methods=["GET", "POST"])

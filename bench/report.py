@@ -50,7 +50,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"Run {results['started']} → {results.get('finished', '?')}; "
         f"{results['machine']['cpus']} cores; pyoxigraph {results['machine']['pyoxigraph']}; "
         f"wrk {results['settings']['duration']} s per run; on-disk Oxigraph fill "
-        f"{results['oxigraph_disk_fill_s']:.1f} s."
+        f"{results['oxigraph_disk_fill_s']:.1f} s. Oxigraph-based targets (inprocess, "
+        f"spacekg-oxigraph, minimal) query the data "
+        + ("in memory, loaded at start (warm start: the on-disk store, timed separately)."
+           if results.get("oxigraph_mode", "disk") == "memory"
+           else "from the on-disk store (read-only RocksDB).")
     )
     for t, entry in targets.items():
         if "error" in entry:
@@ -68,7 +72,8 @@ def markdown(results: dict[str, Any]) -> str:
         cold = e.get(
             "ready_cold_s", e.get("ready_s") if t in ("spacekg-memory", "rdflib-endpoint") else None
         )
-        warm = e.get("ready_s") if t in ("spacekg-oxigraph", "virtuoso", "minimal") else None
+        warm = e.get("ready_warm_s", e.get("ready_s")) if t in (
+            "spacekg-oxigraph", "virtuoso", "minimal") else None
         lines.append(
             f"| {t} | {_fmt(cold, 2)} | {_fmt(warm, 2)} | {_fmt(e['memory_ready']['rss_mb'], 0)} "
             f"| {_fmt(e['memory_after']['rss_mb'], 0)} | {_fmt(e['memory_after']['pss_mb'], 0)} |"
@@ -190,7 +195,7 @@ def acceptance(results: dict[str, Any]) -> list[str]:
         out.append(f"- repeated CQs c8 vs minimal (no cache): {_ratio(a, b)}")
     out.append(
         f"- serve-ready cold {_fmt(sk.get('ready_cold_s'), 2)} s (need ≤ 10), warm "
-        f"{_fmt(sk.get('ready_s'), 2)} s (need ≤ 2); "
+        f"{_fmt(sk.get('ready_warm_s', sk.get('ready_s')), 2)} s (need ≤ 2); "
         f"RSS {_fmt(sk['memory_after']['rss_mb'], 0)} MB "
         f"(PSS {_fmt(sk['memory_after']['pss_mb'], 0)} MB; cache on "
         f"{_fmt(sk.get('memory_cached', {}).get('rss_mb'), 0)} MB; need ≤ 1024)"
