@@ -163,3 +163,21 @@ def test_report_on_the_reference_engine(fake_build: _Built) -> None:
     config = app_config(serve_args(no_report=False, store="memory"), env={})
     assert config["STORE"] == "memory" and config["EAGER_STORE"] is True
     assert _count(config) == ["n", "6"]
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_in_memory_loads_the_report_into_an_in_memory_oxigraph(
+    fake_build: _Built, how: str
+) -> None:
+    if how == "option":
+        config = app_config(serve_args(no_report=False, in_memory=True), env={})
+    else:
+        config = app_config(serve_args(no_report=False), env={"SPACEKG_IN_MEMORY": "true"})
+    assert config["STORE"] == "oxigraph" and config["EAGER_STORE"] is True
+    assert config["DATASET_FILES"] == [str(fake_build.nquads_path)]
+    app = create_app({"TESTING": True, **config})
+    with app.app_context():
+        from spacekg.serving import get_store
+
+        assert getattr(get_store(), "path", "not oxigraph") is None  # in memory
+    assert _count(config) == ["n", "6"]

@@ -18,7 +18,8 @@ Choices, and why:
 
 Environment: every ``SPACEKG_*`` setting of ``app.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
 ``SPACEKG_MAX_ROWS``…), plus ``SPACEKG_HOST``, ``SPACEKG_PORT``, ``SPACEKG_WORKERS``,
-``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``; command-line options win.
+``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``, ``SPACEKG_IN_MEMORY``;
+command-line options win.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     from spacekg.build import ensure_built
 
     built = ensure_built(getattr(args, "build_dir", None))
-    if store == DEFAULT_STORE and not graphs and not writable:
+    in_memory = bool(getattr(args, "in_memory", False)) or _truthy(env.get("SPACEKG_IN_MEMORY"))
+    if store == DEFAULT_STORE and not graphs and not writable and not in_memory:
         # The common case: every worker opens the build's store read-only.
         config["STORE"] = f"oxigraph:{built.oxigraph_path}"
         config["STORE_READ_ONLY"] = True
@@ -118,6 +120,10 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     config["DATASET_FILES"] = [str(built.nquads_path)]
     config["EAGER_STORE"] = True
     return config
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _fill(
