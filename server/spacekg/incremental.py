@@ -10,25 +10,30 @@ Why this is sound, in four steps:
    ``not``, ``sh:qualifiedValueShape``: the nested walks continue from the value nodes), and
    the triple patterns of SPARQL constraints and SPARQL-based targets (parsed with rdflib;
    from ``$this`` over the query's variables, a pattern ``?a p ?b`` being a step either way,
-   a variable predicate a step over any predicate). The nodes these walks reach from F,
-   F included, are R(F). Validation of F reads only triples *touching* R(F) (subject or
-   object in R(F)), plus the ontology and the shapes: a node's RDFS types come from its own
-   triples (``rdf:type``, domains of its outgoing predicates, ranges of incoming ones,
-   through sub-properties), and every path or pattern step is such a triple. Shapes the
-   analysis cannot bound (``*``/``+`` paths, recursive shapes, SPARQL in property shapes,
-   custom constraint components, rules, node expressions) switch incrementality off.
+   a variable predicate a step over any predicate). Each walk also says what is read of the
+   node it ends at: the term only (``sh:datatype``, ``sh:hasValue``, ``sh:pattern``... or a
+   SPARQL variable used once), its RDFS types only (``sh:class``), or its triples. F itself
+   and every node *inside* a walk are read in full: all triples touching them (subject or
+   object), since a node's RDFS types come from its own triples (``rdf:type``, domains of
+   its outgoing predicates, ranges of incoming ones, through sub-properties) and every step
+   is such a triple. Shapes the analysis cannot bound (``*``/``+`` paths, recursive shapes,
+   SPARQL in property shapes, custom constraint components, rules, node expressions) switch
+   incrementality off.
 
 2. **Which focus nodes a change affects.** A changed triple (s, p, o) can change F's results
-   only if it touches R(F) before or after the write (if no changed triple touches R(F) in
-   either state, no walk from F crossed a changed edge, so R(F) and everything it reads are
-   the same). So the affected focus nodes are found by walking every walk *backwards* from
-   s and o (each prefix of each walk, steps reversed), in the data before and after.
+   only if it is among what F reads before or after the write: it touches a node F reads in
+   full, or it can type a node F reads the types of (``rdf:type``, or a predicate with a
+   domain/range). If not, no walk from F crossed a changed edge (edges leave nodes read in
+   full), so F reads the same before and after. The affected focus nodes are found by
+   walking every walk *backwards* from s and o, in the data before and after.
 
-3. **Validating only those.** The affected nodes' R(F) (after the write) give a subgraph:
-   every triple touching them, plus the data's own schema triples. pySHACL validates that
-   subgraph with the ontology and the same options as a full run; results are kept for the
-   affected focus nodes only and compared with the baseline's results for the same nodes.
-   Results for other nodes cannot have changed (step 2), so the baseline keeps them.
+3. **Validating only those.** The affected nodes give a subgraph: every triple touching a
+   node read in full, the computed RDFS types (as ``rdf:type`` triples) of nodes read for
+   their types only, and the data's own schema triples. pySHACL validates it with the
+   ontology and the same options as a full run; results are kept for the affected focus
+   nodes only and compared with the baseline's results for those nodes. Other nodes' results
+   cannot have changed (step 2), so the baseline keeps them. (Not pySHACL's ``focus_nodes``
+   option: 0.40 also filters nested shapes' value nodes with it, so they pass unchecked.)
 
 4. **What falls back to a full run.** Class nodes (objects of ``rdf:type``) are not walked
    through by "any predicate" steps (every instance would touch them); so a change to the
@@ -36,6 +41,9 @@ Why this is sound, in four steps:
    domains, ranges, OWL property axioms, ``rdf:type`` to an RDF/RDFS/OWL class), a change
    to the ontology graph, a big change, or a subgraph not much smaller than the data, are
    validated in full. Quoted triples (RDF-star) are invisible to rdflib and so to SHACL.
+
+``tests/test_writes_incremental.py`` checks the result against full validation for every
+broken fixture applied as a write to the report's data.
 """
 
 from __future__ import annotations
@@ -66,10 +74,11 @@ class Step:
 
 
 Walk = tuple[Step, ...]
-#: A walk and whether the triples of the node it ends at are read (its types, its further
-#: edges), or only the term itself (sh:datatype, sh:hasValue, ...). Nodes inside a walk always
-#: are: the next step reads their edges.
-Reach = tuple[Walk, bool]
+#: What validation reads of the node a walk ends at: only the term (sh:datatype, sh:hasValue),
+#: its RDFS types (sh:class), or its triples. Nodes inside a walk are always read in full: the
+#: next step reads their edges.
+TERM, TYPES, TRIPLES = 0, 1, 2
+Reach = tuple[Walk, int]
 
 _NESTED_ONE = (SH.node, SH.property, SH.qualifiedValueShape, SH["not"])
 _NESTED_LIST = (SH["or"], SH["and"], SH.xone)
@@ -200,7 +209,7 @@ def sparql_walks(query: str, prefixes: dict[str, str]) -> set[Reach]:
             uses[term] = uses.get(term, 0) + 1
 
     def explore(through_constants: bool) -> tuple[set[Reach], set[object]]:
-        walks: set[Reach] = {((), True)}
+        walks: set[Reach] = {((), TRIPLES)}
         reached: set[object] = {this}
         stack: list[tuple[object, Walk, frozenset[int]]] = [(this, (), frozenset())]
         while stack:
@@ -222,7 +231,8 @@ def sparql_walks(query: str, prefixes: dict[str, str]) -> set[Reach]:
                         continue
                     for option in options:
                         # a variable met in one pattern only is a leaf: its term is used
-                        walks.add((walk + option, uses.get(target, 0) > 1))
+                        walks.add((walk + option, TRIPLES if uses.get(target, 0) > 1
+                                   else TERM))
                         reached.add(target)
                         stack.append((target, walk + option, used | {index}))
         return walks, reached
@@ -247,7 +257,7 @@ class ShapeReach:
         roots = set(shapes.subjects(RDF.type, SH.NodeShape))
         roots |= set(shapes.subjects(RDF.type, SH.PropertyShape))
         roots |= set(shapes.subjects(SH.path, None))
-        cache: dict[Node, tuple[frozenset[Reach], bool]] = {}
+        cache: dict[Node, tuple[frozenset[Reach], int]] = {}
         walks: set[Reach] = set()
         for root in roots:
             walks |= _shape_walks(shapes, root, (), cache)[0]
@@ -255,9 +265,9 @@ class ShapeReach:
 
 
 def _shape_walks(shapes: Graph, shape: Node, stack: tuple[Node, ...],
-                 cache: dict[Node, tuple[frozenset[Reach], bool]]
-                 ) -> tuple[frozenset[Reach], bool]:
-    """The walks from a shape's focus node, and whether the shape reads the focus's triples."""
+                 cache: dict[Node, tuple[frozenset[Reach], int]]
+                 ) -> tuple[frozenset[Reach], int]:
+    """The walks from a shape's focus node, and what the shape reads of the focus itself."""
     if shape in cache:
         return cache[shape]
     if shape in stack:
@@ -275,24 +285,24 @@ def _shape_walks(shapes: Graph, shape: Node, stack: tuple[Node, ...],
         for head in shapes.objects(shape, predicate):
             nested.extend(Collection(shapes, head))
     inner = [_shape_walks(shapes, n, (*stack, shape), cache) for n in nested]
-    inner_reads = any(reads for _w, reads in inner)
+    inner_reads = max((reads for _w, reads in inner), default=TERM)
     walks: set[Reach] = set()
     path = shapes.value(shape, SH.path)
     if path is not None:
         if SH.sparql in predicates:
             raise Unbounded(f"property shape {short(shape)} has a SPARQL constraint")
-        focus_reads = True
+        focus_reads = TRIPLES
         base = _shacl_path_walks(shapes, path)
-        value_reads = inner_reads or bool(predicates - _TERM_ONLY - _ON_FOCUS - _NESTED)
+        value_reads = max(inner_reads, _reads(predicates - _ON_FOCUS))
         walks |= {(b, value_reads) for b in base}
         for predicate in _PAIR:
             for other in shapes.objects(shape, predicate):
-                walks |= {(w, False) for w in _shacl_path_walks(shapes, other)}
+                walks |= {(w, TERM) for w in _shacl_path_walks(shapes, other)}
     else:
-        focus_reads = inner_reads or bool(predicates - _TERM_ONLY - _NESTED)
+        focus_reads = max(inner_reads, _reads(predicates))
         base = [()]
     walks.add(((), focus_reads))
-    for reaches, _reads in inner:
+    for reaches, _need in inner:
         walks |= {(b + w, full) for b in base for w, full in reaches}
     for constraint in shapes.objects(shape, SH.sparql):
         select = shapes.value(constraint, SH.select)
@@ -309,12 +319,20 @@ def _shape_walks(shapes: Graph, shape: Node, stack: tuple[Node, ...],
     return result
 
 
+def _reads(predicates: set[Node]) -> int:
+    """What constraints with these predicates read of the node they apply to."""
+    rest = predicates - _TERM_ONLY - _NESTED
+    if not rest:
+        return TERM
+    return TYPES if rest == {SH["class"]} else TRIPLES
+
+
 def _without_redundant(walks: set[Reach]) -> frozenset[Reach]:
-    """One entry per walk (read if any says so), none that is a prefix of a longer walk: its
-    end is inside the longer one, where it is read anyway."""
-    merged: dict[Walk, bool] = {}
-    for walk, full in walks:
-        merged[walk] = merged.get(walk, False) or full
+    """One entry per walk (reading the most any says), none that is a prefix of a longer walk:
+    its end is inside the longer one, where it is read in full anyway."""
+    merged: dict[Walk, int] = {}
+    for walk, need in walks:
+        merged[walk] = max(merged.get(walk, TERM), need)
     return frozenset((w, f) for w, f in merged.items()
                      if not any(len(o) > len(w) and o[:len(w)] == w for o in merged))
 
@@ -336,26 +354,31 @@ def _step(graph: Graph, node: Node, step: Step) -> Iterator[Node]:
                 yield s
 
 
-def reach(graph: Graph, focus: Node, walks: Iterable[Reach]) -> set[Node]:
-    """R(focus): the nodes whose triples validating ``focus`` reads (module doc, step 1):
-    ``focus``, every node inside a walk from it, and the ends of walks that read their end."""
-    found = {focus}
-    for walk, full in walks:
+def reach(graph: Graph, focus: Node, walks: Iterable[Reach]) -> tuple[set[Node], set[Node]]:
+    """R(focus), as the nodes whose triples validating ``focus`` reads (``focus``, every node
+    inside a walk, ends read in full) and the nodes of which it reads the types only."""
+    full, typed = {focus}, set()
+    for walk, need in walks:
         frontier = {focus}
         for index, step in enumerate(walk):
             frontier = {n for node in frontier for n in _step(graph, node, step)}
             if not frontier:
                 break
-            if index < len(walk) - 1 or full:
-                found |= frontier
-    return found
+            if index < len(walk) - 1 or need == TRIPLES:
+                full |= frontier
+            elif need == TYPES:
+                typed |= frontier
+    return full, typed - full
 
 
-def reverse_reach(graph: Graph, node: Node, walks: Iterable[Reach]) -> set[Node]:
-    """Every F with ``node`` in R(F) in ``graph`` (module doc, step 2)."""
+def reverse_reach(graph: Graph, node: Node, walks: Iterable[Reach], *,
+                  types_changed: bool = True) -> set[Node]:
+    """Every F with ``node`` in R(F) in ``graph`` (module doc, step 2); with
+    ``types_changed`` False, not those that read only the node's types."""
     found = {node}
-    for walk, full in walks:
-        for length in range(1, len(walk) + (1 if full else 0)):
+    for walk, need in walks:
+        read_end = need == TRIPLES or (need == TYPES and types_changed)
+        for length in range(1, len(walk) + (1 if read_end else 0)):
             frontier = {node}
             for step in _reverse(walk[:length]):
                 frontier = {n for x in frontier for n in _step(graph, x, step)}
@@ -363,6 +386,45 @@ def reverse_reach(graph: Graph, node: Node, walks: Iterable[Reach]) -> set[Node]
                     break
             found |= frontier
     return found
+
+
+class RdfsTypes:
+    """The RDFS types of a node as pySHACL's ``inference="rdfs"`` gives them (rdfs2, 3, 7, 9):
+    stated types, domains of its predicates and ranges of predicates pointing at it, through
+    sub-properties. Built from the ontology plus the data's own schema triples."""
+
+    def __init__(self, schema: Graph) -> None:
+        supers: dict[Node, set[Node]] = {}
+        for sub, sup in schema.subject_objects(RDFS.subPropertyOf):
+            supers.setdefault(sub, set()).add(sup)
+        self._domains: dict[Node, set[Node]] = {}
+        self._ranges: dict[Node, set[Node]] = {}
+        props = set(supers) | set(schema.subjects(RDFS.domain, None)) \
+            | set(schema.subjects(RDFS.range, None))
+        for prop in props:
+            closure, todo = {prop}, [prop]
+            while todo:
+                for sup in supers.get(todo.pop(), ()):
+                    if sup not in closure:
+                        closure.add(sup)
+                        todo.append(sup)
+            self._domains[prop] = {c for q in closure for c in schema.objects(q, RDFS.domain)}
+            self._ranges[prop] = {c for q in closure for c in schema.objects(q, RDFS.range)}
+
+    def typing(self, triple: tuple[Node, Node, Node], node: Node) -> bool:
+        """Whether ``triple`` can give ``node`` a type."""
+        s, p, o = triple
+        return (node == s and (p == RDF.type or bool(self._domains.get(p)))) \
+            or (node == o and bool(self._ranges.get(p)))
+
+    def of(self, graph: Graph, node: Node) -> set[Node]:
+        types = set(graph.objects(node, RDF.type))
+        for p in set(graph.predicates(node, None)):
+            types |= self._domains.get(p, set())
+        if not isinstance(node, Literal):
+            for p in set(graph.predicates(None, node)):
+                types |= self._ranges.get(p, set())
+        return types
 
 
 def is_schema_triple(triple: tuple[Node, Node, Node]) -> bool:
@@ -421,6 +483,7 @@ class IncrementalValidator:
             self.unbounded = ""
         except Unbounded as exc:
             self.reach, self.unbounded = None, str(exc)
+        self._types = self._rdfs_types()
         report = baseline or validate_graph(data, shapes=shapes, ontology=ontology)
         self.baseline: dict[str, frozenset[ValidationResult]] = _by_focus(report.violations)
         self._pending: tuple[set, set, dict[str, frozenset[ValidationResult]]] | None = None
@@ -445,7 +508,8 @@ class IncrementalValidator:
             walks = self.reach.walks
             for triple in added | removed:
                 for node in touched_nodes(triple):
-                    foci |= reverse_reach(self.data, node, walks)
+                    foci |= reverse_reach(self.data, node, walks,
+                                          types_changed=self._types.typing(triple, node))
         for t in removed:
             self.data.remove(t)
         for t in added:
@@ -454,7 +518,8 @@ class IncrementalValidator:
             assert self.reach is not None
             for triple in added | removed:
                 for node in touched_nodes(triple):
-                    foci |= reverse_reach(self.data, node, self.reach.walks)
+                    foci |= reverse_reach(self.data, node, self.reach.walks,
+                                          types_changed=self._types.typing(triple, node))
             subgraph = self._subgraph(foci)
             if len(subgraph) > self.MAX_SHARE * len(self.data):
                 reason = f"the affected part ({len(subgraph)} triples) is most of the data"
@@ -464,8 +529,6 @@ class IncrementalValidator:
             self._pending = (added, removed, {"*": frozenset(report.violations)})
             return Outcome(introduced, "full", reason, 0, len(self.data))
         names = {short(f) for f in foci}
-        # Not pySHACL's focus_nodes option: 0.40 applies it to nested shapes too (value nodes
-        # of sh:node / sh:qualifiedValueShape are filtered out, so they pass unchecked).
         report = validate_graph(subgraph, shapes=self.shapes, ontology=self.ontology)
         new = _by_focus(r for r in report.violations if r.focus in names)
         before = frozenset(r for name in names for r in self.baseline.get(name, ()))
@@ -481,6 +544,7 @@ class IncrementalValidator:
         self._pending = None
         if "*" in results:
             self.baseline = _by_focus(results["*"])
+            self._types = self._rdfs_types()  # the change may have held schema triples
             return
         for name, rs in results.items():
             if rs:
@@ -514,12 +578,27 @@ class IncrementalValidator:
                     return f"the triples of a class ({short(node)}) changed"
         return ""
 
+    def _rdfs_types(self) -> RdfsTypes:
+        schema = Graph()
+        for source in (self.ontology, self.data):
+            for p in (RDFS.subPropertyOf, RDFS.domain, RDFS.range):
+                for t in source.triples((None, p, None)):
+                    schema.add(t)
+        return RdfsTypes(schema)
+
     def _subgraph(self, foci: Iterable[Node]) -> Graph:
         assert self.reach is not None
         nodes: set[Node] = set()
+        typed: set[Node] = set()
         for focus in foci:
-            nodes |= reach(self.data, focus, self.reach.walks)
+            full, types = reach(self.data, focus, self.reach.walks)
+            nodes |= full
+            typed |= types
         sub = Graph()
+        # A node read for its types only: its types, not the triples they follow from.
+        for node in typed - nodes:
+            for cls in self._types.of(self.data, node):
+                sub.add((node, RDF.type, cls))
         for node in nodes:
             if isinstance(node, Literal):
                 continue

@@ -9,7 +9,7 @@ path, value, message in English and Chinese) so reports are stable and diff well
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,12 +177,9 @@ def parse_results(results: Graph) -> ValidationReport:
     return ValidationReport(tuple(sorted(set(rows))))
 
 
-def validate_graph(data: Graph, *, shapes: Graph, ontology: Graph,
-                   focus_nodes: Sequence[URIRef] | None = None) -> ValidationReport:
+def validate_graph(data: Graph, *, shapes: Graph, ontology: Graph) -> ValidationReport:
     """Validate ``data`` against ``shapes`` with ``ontology`` mixed in for RDFS inference.
 
-    ``focus_nodes`` (IRIs) limits the run to those focus nodes (pySHACL still finds every
-    shape's targets, then keeps these): the write gate's incremental validation uses it.
     Returns the report whatever it says; raises SpaceKGError only if pySHACL itself fails.
     """
     import pyshacl  # heavy import, only when validating
@@ -196,7 +193,6 @@ def validate_graph(data: Graph, *, shapes: Graph, ontology: Graph,
             advanced=True,
             allow_warnings=True,
             abort_on_first=False,
-            focus_nodes=list(focus_nodes) if focus_nodes else None,
         )
     except Exception as exc:  # pySHACL raises ReportableRuntimeError and friends
         raise SpaceKGError(f"SHACL validation could not run: {exc}") from exc
