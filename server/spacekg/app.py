@@ -3,8 +3,8 @@
 ``create_app(config)`` takes the defaults below, then ``SPACEKG_*`` environment variables
 (``SPACEKG_QUERY_TIMEOUT=10``, values parsed as JSON when they are JSON), then ``config``.
 Nothing is opened at import time; the store opens on first use (or at once with
-EAGER_STORE, which ``spacekg serve`` sets for in-memory stores so gunicorn workers inherit
-the loaded data).
+EAGER_STORE, which ``spacekg serve`` sets for rdflib's in-memory store so gunicorn workers
+inherit the loaded data; an in-memory Oxigraph is loaded by each worker, ``serve.py``).
 """
 
 from __future__ import annotations

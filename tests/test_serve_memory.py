@@ -1,0 +1,81 @@
+"""An in-memory Oxigraph served by gunicorn: loaded once in the master, which lets go of it
+once the workers are forked; a worker started later loads its own copy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import requests
+from live_server import AGENCIES_GRAPH, fixture_graph_args, live_server
+from spacekg.serve import master_lets_go
+from spacekg.serving import Serving
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def _pids_serving(port: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in cmdline and port.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _parent(pid: int) -> int:
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _count(base: str) -> int:
+    # a fresh connection each time, so the requests spread over the workers
+    response = requests.get(base + "/sparql", params={"query": COUNT, "format": "csv"},
+                            headers={"Connection": "close"}, timeout=30)
+    assert response.status_code == 200
+    return int(response.text.splitlines()[1])
+
+
+def test_only_in_memory_oxigraph_is_let_go_by_the_master() -> None:
+    assert master_lets_go({"STORE": "oxigraph", "EAGER_STORE": True})
+    assert not master_lets_go({"STORE": "memory", "EAGER_STORE": True})
+    assert not master_lets_go({"STORE": "oxigraph:/some/dir", "EAGER_STORE": False})
+
+
+def test_a_released_store_is_opened_again_with_the_same_data() -> None:
+    from spacekg.app import DEFAULTS
+
+    graphs = [(AGENCIES_GRAPH, str(Path(__file__).parent / "fixtures/server/agencies.ttl"))]
+    serving = Serving({**DEFAULTS, "STORE": "oxigraph", "GRAPHS": graphs}, None)
+    first = serving.store()
+    size = first.triple_count()
+    assert serving.release_store() is True
+    assert serving.release_store() is False
+    again = serving.store()
+    assert again is not first and again.triple_count() == size > 0
+
+
+def test_a_worker_started_after_the_master_let_go_serves_the_same_data() -> None:
+    with live_server("--no-report", "--workers", "2", *fixture_graph_args()) as base:
+        port = base.rsplit(":", 1)[1]
+        expected = _count(base)
+        assert expected > 0
+        pids = _pids_serving(port)
+        workers = [p for p in pids if _parent(p) in pids]
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            current = [p for p in _pids_serving(port) if _parent(p) in pids]
+            if len(current) == 2 and workers[0] not in current:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("gunicorn did not start a new worker")
+        assert {_count(base) for _ in range(20)} == {expected}
