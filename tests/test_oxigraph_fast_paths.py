@@ -125,3 +125,24 @@ def test_graph_files_land_in_their_graph_and_datasets_keep_theirs(tmp_path: Path
     assert store.load(quads) == 1
     assert store.load(quads, EX + "moved") == 1
     assert store.graph_names() == [EX + "g", EX + "h", EX + "moved"]
+
+
+def test_a_big_turtle_answer_declares_sampled_prefixes_and_parses_whole() -> None:
+    from rdflib import Graph
+    from spacekg.results import PREFIX_SAMPLE, PREFIXES
+
+    store = OxigraphStore()
+    graph = ox.NamedNode(EX + "g")
+    late = ox.NamedNode(PREFIXES["skos"] + "prefLabel")  # used only after the sample
+    quads = [
+        ox.Quad(ox.NamedNode(f"{EX}s{i:05d}"),
+                ox.NamedNode(PREFIXES["rdfs"] + "label") if i < PREFIX_SAMPLE else late,
+                ox.Literal(f"名 {i}", language="zh"), graph)
+        for i in range(PREFIX_SAMPLE + 500)
+    ]
+    store.native.extend(quads)
+    result = store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    body = render(result, n.TURTLE, max_rows=None).body
+    assert b"@prefix rdfs:" in body
+    parsed = Graph().parse(data=body, format="turtle")
+    assert len(parsed) == PREFIX_SAMPLE + 500

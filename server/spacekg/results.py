@@ -150,7 +150,11 @@ def render_graph(triples: list | Iterator, fmt: n.Format) -> bytes:  # type: ign
             ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph) for s, p, o in triples
         ]
     else:
-        items = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples]
+        items = [
+            t if isinstance(t, ox.Triple) else ox.Triple(to_oxigraph(t[0]), to_oxigraph(t[1]),
+                                                           to_oxigraph(t[2]))
+            for t in triples
+        ]
     prefixes = None
     if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
         prefixes = _used_prefixes(items)
@@ -159,11 +163,16 @@ def render_graph(triples: list | Iterator, fmt: n.Format) -> bytes:  # type: ign
     return body
 
 
+#: How many triples are looked at to choose the prefixes (an IRI with no prefix declared is
+#: written in full: still correct, and big answers do not pay for a full scan in Python).
+PREFIX_SAMPLE = 1000
+
+
 def _used_prefixes(items: list[ox.Triple] | list[ox.Quad]) -> dict[str, str]:
     """Only the prefixes some IRI in the answer uses, so small answers stay small."""
     iris = {
         t.value
-        for item in items
+        for item in items[:PREFIX_SAMPLE]
         for t in (item.subject, item.predicate, item.object)
         if isinstance(t, ox.NamedNode)
     }

@@ -94,7 +94,7 @@ class OxigraphStore(Store):
             return BooleanResult(bool(result))
         if isinstance(result, ox.QuerySolutions):
             return _Solutions(result, evaluate).as_result()
-        return GraphResult(_guarded((t.subject, t.predicate, t.object) for t in result))
+        return GraphResult(_guarded(iter(result)))  # ox.Triple unpacks as (s, p, o)
 
     def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
         if self.read_only:
