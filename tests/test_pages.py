@@ -174,3 +174,10 @@ def test_inferred_facts_are_kept_apart_from_stated_ones() -> None:
 def test_natural_order_of_paragraphs() -> None:
     names = ["Paragraph 36", "Paragraph 7", "Paragraph 17"]
     assert sorted(names, key=pages.natural_key) == ["Paragraph 7", "Paragraph 17", "Paragraph 36"]
+
+
+def test_browse_by_class_names_each_class_once() -> None:
+    figures = pages.class_figures(report_store(), "en")
+    names = [f.label for f in figures]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    assert all(f.iri.startswith(BASE + "ontology#") for f in figures)
