@@ -230,3 +230,11 @@ def test_a_timed_out_query_is_answered_503_and_evaluated_once() -> None:
     assert response.status_code == 503
     assert response.get_json()["error"]["type"] == "QueryTimeout"
     assert len(calls) == 1
+
+
+def test_a_get_with_a_body_is_refused_as_the_route_refuses_it() -> None:
+    client = _app(_store(1)).test_client()
+    response = client.get("/sparql", query_string={"query": COUNT}, data=b"query=ASK{}",
+                          content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "must not have a body" in response.get_data(as_text=True)

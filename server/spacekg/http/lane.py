@@ -100,6 +100,11 @@ class QueryLane:
         if len(query_string) > self.max_request:
             return self.wsgi_app(environ, start_response)  # 413 from the route
         body = b""
+        if method == "GET" and (
+            environ.get("CONTENT_LENGTH", "0") not in ("", "0")
+            or environ.get("HTTP_TRANSFER_ENCODING")
+        ):
+            return self.wsgi_app(environ, start_response)  # a GET with a body: refused there
         if method == "POST":
             length = _content_length(environ)
             if length is None or length > min(MAX_BODY, self.max_request):
