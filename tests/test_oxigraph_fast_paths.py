@@ -127,22 +127,38 @@ def test_graph_files_land_in_their_graph_and_datasets_keep_theirs(tmp_path: Path
     assert store.graph_names() == [EX + "g", EX + "h", EX + "moved"]
 
 
-def test_a_big_turtle_answer_declares_sampled_prefixes_and_parses_whole() -> None:
+def test_a_turtle_answer_declares_the_prefixes_it_uses_and_only_those() -> None:
     from rdflib import Graph
-    from spacekg.results import PREFIX_SAMPLE, PREFIXES
+    from spacekg.results import PREFIXES
 
     store = OxigraphStore()
     graph = ox.NamedNode(EX + "g")
-    late = ox.NamedNode(PREFIXES["skos"] + "prefLabel")  # used only after the sample
+    late = ox.NamedNode(PREFIXES["skos"] + "prefLabel")  # only in the last triple
     quads = [
         ox.Quad(ox.NamedNode(f"{EX}s{i:05d}"),
-                ox.NamedNode(PREFIXES["rdfs"] + "label") if i < PREFIX_SAMPLE else late,
+                ox.NamedNode(PREFIXES["rdfs"] + "label") if i < 1499 else late,
                 ox.Literal(f"名 {i}", language="zh"), graph)
-        for i in range(PREFIX_SAMPLE + 500)
+        for i in range(1500)
     ]
     store.native.extend(quads)
-    result = store.query("CONSTRUCT WHERE { ?s ?p ?o }")
-    body = render(result, n.TURTLE, max_rows=None).body
-    assert b"@prefix rdfs:" in body
-    parsed = Graph().parse(data=body, format="turtle")
-    assert len(parsed) == PREFIX_SAMPLE + 500
+    body = render(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), n.TURTLE, max_rows=None).body
+    assert b"@prefix rdfs:" in body and b"@prefix skos:" in body
+    assert b"@prefix prov:" not in body and b"@prefix owl:" not in body
+    assert len(Graph().parse(data=body, format="turtle")) == 1500
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?o WHERE { <s0001> ?p ?o }",
+        "SELECT ?o WHERE { ?s ?p ?o FILTER(?s = IRI(\"s0001\")) }",
+        "SELECT ?o WHERE { <http://example.org/s0001> ?p ?o }",
+    ],
+    ids=["relative-iri", "iri-function", "absolute"],
+)
+def test_relative_iris_resolve_against_the_base_whether_or_not_one_is_needed(query: str) -> None:
+    store = _store(3)
+    store.base_iri = EX
+    result = store.query(query)
+    assert isinstance(result, SolutionsResult)
+    assert [str(row[0]) for row in result.rows] == ['"1"^^<http://www.w3.org/2001/XMLSchema#integer>']

@@ -155,28 +155,17 @@ def render_graph(triples: list | Iterator, fmt: n.Format) -> bytes:  # type: ign
                                                            to_oxigraph(t[2]))
             for t in triples
         ]
-    prefixes = None
-    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
-        prefixes = _used_prefixes(items)
-    body = ox.serialize(items, format=rdf_format, prefixes=prefixes)
+    body = ox.serialize(items, format=rdf_format)
     assert body is not None
+    if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        # Declare the prefixes the answer uses, so small answers stay small: which those are
+        # is read off the plain serialisation (a byte search per namespace, in C), then the
+        # answer is written again with them — cheaper than looking at every IRI in Python.
+        used = {name: ns for name, ns in PREFIXES.items() if f"<{ns}".encode() in body}
+        if used:
+            body = ox.serialize(items, format=rdf_format, prefixes=used)
+            assert body is not None
     return body
-
-
-#: How many triples are looked at to choose the prefixes (an IRI with no prefix declared is
-#: written in full: still correct, and big answers do not pay for a full scan in Python).
-PREFIX_SAMPLE = 1000
-
-
-def _used_prefixes(items: list[ox.Triple] | list[ox.Quad]) -> dict[str, str]:
-    """Only the prefixes some IRI in the answer uses, so small answers stay small."""
-    iris = {
-        t.value
-        for item in items[:PREFIX_SAMPLE]
-        for t in (item.subject, item.predicate, item.object)
-        if isinstance(t, ox.NamedNode)
-    }
-    return {name: ns for name, ns in PREFIXES.items() if any(iri.startswith(ns) for iri in iris)}
 
 
 def _cut(items: Iterator, max_rows: int | None) -> tuple[list, bool]:  # type: ignore[type-arg]

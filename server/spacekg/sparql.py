@@ -113,10 +113,29 @@ def inspect_query(text: str) -> QueryInfo:
     return QueryInfo(form, " ".join(parts), has_from)
 
 
+@functools.lru_cache(maxsize=1024)
 def declares_dataset(text: str) -> bool:
     """True when the query has FROM or FROM NAMED (outside strings, IRIs and comments)."""
     for match in _TOKEN.finditer(text):
         if match.lastgroup == "word" and match.group().upper() == "FROM":
+            return True
+    return False
+
+
+_SCHEME = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+@functools.lru_cache(maxsize=1024)
+def needs_base_iri(text: str) -> bool:
+    """True when the query has something a base IRI resolves: a relative IRI (``<id/x>``,
+    ``<>``) or an ``IRI()``/``URI()`` call. Oxigraph takes a tenth of a millisecond more per
+    query when given a base, a third of a point lookup, so it is given one only when needed.
+    """
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup
+        if kind == "iri" and not _SCHEME.match(match.group()):
+            return True
+        if kind == "word" and match.group().upper() in ("IRI", "URI"):
             return True
     return False
 

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from spacekg.errors import InputError, QueryError, QuerySyntaxError
 from spacekg.rq import load_query
-from spacekg.sparql import declares_dataset
+from spacekg.sparql import declares_dataset, needs_base_iri
 from spacekg.stores import (
     DATASET_FORMATS,
     BooleanResult,
@@ -81,7 +81,7 @@ class OxigraphStore(Store):
             try:
                 return self._store.query(
                     sparql,
-                    base_iri=self.base_iri,
+                    base_iri=self.base_iri if needs_base_iri(sparql) else None,
                     **options,  # type: ignore[arg-type]
                 )
             except SyntaxError as exc:
