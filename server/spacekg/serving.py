@@ -2,8 +2,9 @@
 
 ``init_app(app)`` reads the configuration; ``get_store()`` gives the store (opening it on
 first use, and again in a forked child when the backend cannot cross a fork, such as
-RocksDB files); ``get_runner()`` the query thread pool that enforces the time limit;
-``get_cache()`` the result cache. Nothing here is created at import time.
+RocksDB files); ``get_serving()`` the whole per-process state, whose ``query_context()``
+carries the store, the query thread pool that enforces the time limit and the result cache
+to ``http/answer.py``. Nothing here is created at import time.
 
 Configuration keys (``SPACEKG_*`` environment variables, see ``app.DEFAULTS``):
 STORE (``memory``, ``oxigraph``, ``oxigraph:DIR``, an ``http(s)://`` endpoint, or a Store
@@ -166,11 +167,6 @@ def _serving() -> Serving:
 def get_store() -> Store:
     """The store of the current app (in a request or app context)."""
     return _serving().store()
-
-
-def get_runner() -> QueryRunner:
-    """The query pool of the current app and process."""
-    return _serving().runner()
 
 
 def get_serving(app: Flask | None = None) -> Serving:
