@@ -13,9 +13,11 @@ releases the GIL while it evaluates, so the pool gives real concurrency.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -59,6 +61,70 @@ class _Job:
             return True
 
 
+class ClientAnswered(Exception):
+    """The watchdog has already answered this request's client (503) and closed its
+    connection: there is nothing left to send."""
+
+
+class _Watch:
+    """A deadline being watched: whoever claims it first — the request finishing, or the
+    watchdog firing — decides what the client gets."""
+
+    __slots__ = ("deadline", "fire", "state", "_claim")
+
+    def __init__(self, deadline: float, fire: Callable[[], None]) -> None:
+        self.deadline = deadline
+        self.fire = fire
+        self.state = "running"
+        self._claim = threading.Lock()
+
+    def __lt__(self, other: _Watch) -> bool:
+        return self.deadline < other.deadline
+
+    def claim(self, state: str) -> bool:
+        with self._claim:
+            if self.state != "running":
+                return False
+            self.state = state
+            return True
+
+
+class Watchdog:
+    """One thread per process that fires callbacks at deadlines.
+
+    Registering costs a heap push under a lock and wakes nobody unless the new deadline is
+    the earliest (with one time limit for every query, it never is), so a query run in the
+    request thread is watched for a few microseconds.
+    """
+
+    def __init__(self) -> None:
+        self._heap: list[_Watch] = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="spacekg-watchdog", daemon=True)
+        self._thread.start()
+
+    def watch(self, seconds: float, fire: Callable[[], None]) -> _Watch:
+        entry = _Watch(time.monotonic() + seconds, fire)
+        with self._cond:
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:
+                self._cond.notify()
+        return entry
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0].deadline > time.monotonic():
+                    wait = self._heap[0].deadline - time.monotonic() if self._heap else None
+                    self._cond.wait(wait)
+                entry = heapq.heappop(self._heap)
+            if entry.claim("fired"):
+                try:
+                    entry.fire()
+                except Exception:  # a watchdog that dies would stop every later limit
+                    log.exception("answering a timed-out request failed")
+
+
 class QueryRunner:
     """A pool of ``threads`` daemon threads that evaluate and serialise queries.
 
@@ -85,6 +151,7 @@ class QueryRunner:
         for thread in self._threads:
             thread.start()
         self.runaways = 0
+        self._watchdog: Watchdog | None = None
 
     def _serve(self) -> None:
         while True:
@@ -117,11 +184,7 @@ class QueryRunner:
                 "without starting; try again shortly"
             )
         self._watch(job)
-        raise QueryTimeout(
-            f"the query ran longer than the {limit:g} s limit and was stopped; "
-            "narrow it, add LIMIT, or ask the operator for a longer timeout",
-            limit=limit,
-        )
+        raise _timeout(limit)
 
     def _watch(self, job: _Job) -> None:
         def check() -> None:
@@ -145,8 +208,17 @@ class QueryRunner:
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
         timeout: float | None = None,
+        answer_timeout: Callable[[QueryTimeout], None] | None = None,
     ) -> Rendered:
-        """Evaluate ``sparql`` on ``store`` and serialise it as ``fmt``, within the limit."""
+        """Evaluate ``sparql`` on ``store`` and serialise it as ``fmt``, within the limit.
+
+        With ``answer_timeout`` (a way to answer the client from another thread: the HTTP
+        layer writes to the connection) the query runs in the calling thread, saving the
+        hand-off to the pool — a tenth of a millisecond and two thread switches, a fifth of
+        a point lookup under load. At the limit the watchdog calls ``answer_timeout``, and
+        the caller gets :class:`ClientAnswered` when (if) the engine returns. Without it, the
+        pool runs the query while the caller waits with a deadline.
+        """
         limit = self.timeout if timeout is None else timeout
 
         def work(cancel: threading.Event) -> Rendered:
@@ -162,7 +234,60 @@ class QueryRunner:
                 result = replace(result, triples=_stoppable(result.triples, cancel))
             return render(result, fmt, max_rows=max_rows, cancel=cancel)
 
-        return self.submit(work, timeout=limit)
+        if answer_timeout is None:
+            return self.submit(work, timeout=limit)
+        return self._inline(work, limit, answer_timeout)
+
+    def _inline(
+        self,
+        work: Callable[[threading.Event], Rendered],
+        limit: float,
+        answer_timeout: Callable[[QueryTimeout], None],
+    ) -> Rendered:
+        cancel = threading.Event()
+        timed_out = _timeout(limit)
+
+        def fire() -> None:
+            cancel.set()  # a streaming answer stops at its next row
+            answer_timeout(timed_out)
+            self._watch_entry(watch)
+
+        if self._watchdog is None:
+            self._watchdog = Watchdog()
+        watch = self._watchdog.watch(limit, fire)
+        try:
+            rendered = work(cancel)
+        except Stopped:
+            rendered = None
+        if not watch.claim("done"):
+            watch.state = "finished"
+            raise ClientAnswered()
+        if rendered is None:  # stopped without the watchdog: cannot happen, but be plain
+            raise timed_out
+        return rendered
+
+    def _watch_entry(self, watch: _Watch) -> None:
+        """After the client was answered: a query still inside the engine past the grace
+        period is a runaway (see ``_watch``)."""
+
+        def check() -> None:
+            if watch.state != "finished":
+                self.runaways += 1
+                log.warning("a timed-out query is still running after %.1f s grace", self.grace)
+                if self.on_runaway is not None:
+                    self.on_runaway("timed-out query still running inside the engine")
+
+        timer = threading.Timer(self.grace, check)
+        timer.daemon = True
+        timer.start()
+
+
+def _timeout(limit: float) -> QueryTimeout:
+    return QueryTimeout(
+        f"the query ran longer than the {limit:g} s limit and was stopped; "
+        "narrow it, add LIMIT, or ask the operator for a longer timeout",
+        limit=limit,
+    )
 
 
 def _stoppable(items: Iterator[T], cancel: threading.Event) -> Iterator[T]:

@@ -33,6 +33,7 @@ import ctypes
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,19 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+#: Seconds a recycled worker gives its other requests before it leaves.
+DRAIN_SECONDS = 1.0
+
+
 def recycle_worker(reason: str) -> None:
-    """Ask this gunicorn worker to finish its requests and exit; the master replaces it."""
+    """Make this gunicorn worker stop taking requests, finish the others and exit; the
+    master replaces it. The thread stuck in the engine can never finish, and gunicorn (and
+    then Python) would wait for it, so after ``DRAIN_SECONDS`` the process ends itself."""
     log.warning("recycling worker %d: %s", os.getpid(), reason)
     os.kill(os.getpid(), signal.SIGTERM)
+    timer = threading.Timer(DRAIN_SECONDS, os._exit, args=(0,))
+    timer.daemon = True
+    timer.start()
 
 
 def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> dict[str, Any]:

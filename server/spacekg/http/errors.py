@@ -49,20 +49,32 @@ def status_for(exc: BaseException) -> int:
 
 def error_response(status: int, title: str, message: str, **details: object) -> Response:
     """A JSON or text error answer, whichever the client prefers."""
-    ranges = parse_accept(request.headers.get("Accept"))
+    mimetype, text = error_document(
+        status, title, message, request.headers.get("Accept"), **details
+    )
+    return Response(text, status, mimetype=mimetype)
+
+
+def error_document(
+    status: int, title: str, message: str, accept: str | None, **details: object
+) -> tuple[str, str]:
+    """(media type, text) of an error answer: JSON when the client prefers JSON, else text.
+    Needs no request context, so an answer can be written from outside Flask too."""
+    ranges = parse_accept(accept)
     wants_json = ranges and max(
         quality(ranges, "application/json"), quality(ranges, "application/sparql-results+json")
     ) > quality(ranges, "text/plain")
     if wants_json:
         body = {"error": {"status": status, "title": title, "message": message, **details}}
-        response = Response(
-            json.dumps(body, ensure_ascii=False), status, mimetype="application/json"
-        )
-    else:
-        lines = [f"{status} {title}", "", message]
-        lines += [f"{k}: {v}" for k, v in details.items() if v is not None]
-        response = Response("\n".join(lines) + "\n", status, mimetype="text/plain")
-    return response
+        return "application/json", json.dumps(body, ensure_ascii=False)
+    lines = [f"{status} {title}", "", message]
+    lines += [f"{k}: {v}" for k, v in details.items() if v is not None]
+    return "text/plain", "\n".join(lines) + "\n"
+
+
+def timeout_details(exc: e.QueryTimeout) -> dict[str, object]:
+    """What a 503 for a timed-out query says besides its message."""
+    return {"type": type(exc).__name__, "limit_seconds": exc.limit}
 
 
 def register_error_handlers(app: Flask) -> None:
