@@ -18,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 from spacekg import negotiate as n
 from spacekg.results import Stopped, render
-from spacekg.stores import SolutionsResult
+from spacekg.stores import GraphResult, SolutionsResult
 from spacekg.stores.oxigraph import OxigraphStore
 
 EX = "http://example.org/"
@@ -141,7 +141,10 @@ def test_a_turtle_answer_declares_the_prefixes_it_uses_and_only_those() -> None:
         for i in range(1500)
     ]
     store.native.extend(quads)
-    body = render(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), n.TURTLE, max_rows=None).body
+    result = store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    assert isinstance(result, GraphResult)
+    result = GraphResult(result.triples)  # SpaceKG's own writer (the engine's has no prefixes)
+    body = render(result, n.TURTLE, max_rows=None).body
     assert b"@prefix rdfs:" in body and b"@prefix skos:" in body
     assert b"@prefix prov:" not in body and b"@prefix owl:" not in body
     assert len(Graph().parse(data=body, format="turtle")) == 1500
@@ -162,3 +165,35 @@ def test_relative_iris_resolve_against_the_base_whether_or_not_one_is_needed(que
     result = store.query(query)
     assert isinstance(result, SolutionsResult)
     assert [str(row[0]) for row in result.rows] == ['"1"^^<http://www.w3.org/2001/XMLSchema#integer>']
+
+
+GRAPH_FORMATS = [n.TURTLE, n.NTRIPLES, n.JSONLD, n.RDFXML, n.NQUADS, n.TRIG]
+
+
+@pytest.mark.parametrize("fmt", GRAPH_FORMATS, ids=lambda f: f.name)
+def test_native_and_python_graph_answers_are_the_same_graph(fmt: n.Format) -> None:
+    from rdflib import Dataset
+
+    store = _store(40)
+    construct = "CONSTRUCT WHERE { ?s ?p ?o }"
+    native = render(store.query(construct), fmt, max_rows=100_000)
+    python = store.query(construct)
+    assert isinstance(python, GraphResult)
+    written = render(GraphResult(python.triples), fmt, max_rows=100_000)
+    assert not native.truncated and not written.truncated
+    rdflib_format = {"jsonld": "json-ld", "ntriples": "nt", "rdfxml": "xml", "nquads": "nquads",
+                     "trig": "trig", "turtle": "turtle"}[fmt.name]
+    triples = []
+    for body in (native.body, written.body):
+        ds = Dataset()
+        ds.parse(data=body, format=rdflib_format)
+        triples.append({(s, p, o) for s, p, o, _ in ds.quads()})  # no blank nodes here
+    assert len(triples[0]) == 40
+    assert triples[0] == triples[1]
+
+
+def test_a_graph_answer_over_the_row_limit_is_cut_and_flagged() -> None:
+    store = _store(50)
+    rendered = render(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), n.NTRIPLES, max_rows=7)
+    assert rendered.truncated
+    assert len(rendered.body.decode().strip().splitlines()) == 7

@@ -12,9 +12,10 @@ import io
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -75,13 +76,18 @@ def render(
         return Rendered(_boolean(result.value, fmt), fmt)
     if isinstance(result, SolutionsResult):
         if result.write_native is not None and fmt.media_type in _NATIVE_NAMES:
-            body = _native(result, fmt, max_rows, cancel)
+            name, row_bytes = _NATIVE_NAMES[fmt.media_type]
+            body = _native(result.write_native, name, row_bytes, max_rows, cancel)
             if body is not None:
                 return Rendered(body, fmt, False, max_rows)
         rows, truncated = _cut(result.rows, max_rows)
         body = _SOLUTION_WRITERS[fmt.media_type](result.variables, rows, truncated, max_rows)
         return Rendered(body, fmt, truncated, max_rows)
     assert isinstance(result, GraphResult)
+    if result.write_native is not None and fmt.media_type in _RDF_FORMATS:
+        body = _native(result.write_native, fmt.media_type, _GRAPH_ROW_BYTES, max_rows, cancel)
+        if body is not None:
+            return Rendered(body, fmt, False, max_rows)
     triples, truncated = _cut(result.triples, max_rows)
     return Rendered(render_graph(triples, fmt), fmt, truncated, max_rows)
 
@@ -95,6 +101,11 @@ _NATIVE_NAMES = {
     n.CSV.media_type: ("csv", 1),
     n.TSV.media_type: ("tsv", 1),
 }
+
+
+# The fewest bytes a triple takes in a graph answer: Turtle's object lists write one in
+# three (``, 1``); every other format needs more.
+_GRAPH_ROW_BYTES = 3
 
 
 class _TooBig(Exception):
@@ -124,17 +135,16 @@ class _Collector:
 
 
 def _native(
-    result: SolutionsResult,
-    fmt: n.Format,
+    write_native: Callable[[IO[bytes], str], None],
+    format_name: str,
+    row_bytes: int,
     max_rows: int | None,
     cancel: threading.Event | None,
 ) -> bytes | None:
     """The engine's own serialisation, or None when it could exceed ``max_rows`` rows."""
-    assert result.write_native is not None
-    name, row_bytes = _NATIVE_NAMES[fmt.media_type]
     output = _Collector(None if max_rows is None else row_bytes * max_rows, cancel)
     try:
-        result.write_native(output, name)  # type: ignore[arg-type]
+        write_native(output, format_name)  # type: ignore[arg-type]
     except _TooBig:
         return None
     return b"".join(output.parts)

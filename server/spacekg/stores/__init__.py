@@ -58,6 +58,8 @@ class GraphResult:
 
     triples: Iterator[Triple]
     prefixes: dict[str, str] = field(default_factory=dict)
+    #: The engine's own serialiser, as for SELECT: ``write_native(output, media_type)``.
+    write_native: Callable[[IO[bytes], str], None] | None = None
 
 
 QueryResult = SolutionsResult | BooleanResult | GraphResult

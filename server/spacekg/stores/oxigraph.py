@@ -93,8 +93,8 @@ class OxigraphStore(Store):
         if isinstance(result, ox.QueryBoolean):
             return BooleanResult(bool(result))
         if isinstance(result, ox.QuerySolutions):
-            return _Solutions(result, evaluate).as_result()
-        return GraphResult(_guarded(iter(result)))  # ox.Triple unpacks as (s, p, o)
+            return _solutions(result, evaluate)
+        return _triples(result, evaluate)
 
     def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
         if self.read_only:
@@ -173,40 +173,53 @@ _RESULTS_FORMATS = {
 }
 
 
-class _Solutions:
-    """One evaluation of a SELECT, consumed either natively or as rows (then re-evaluated).
+class _Answer:
+    """One evaluation of a SELECT, CONSTRUCT or DESCRIBE, consumed either natively or as
+    Python rows (then evaluated again).
 
-    Solutions are a one-pass stream. A caller may start writing them with Oxigraph's own
+    Answers are one-pass streams. A caller may start writing one with Oxigraph's own
     serialiser and give up (the answer outgrew the row limit); the rows it then asks for come
     from a fresh evaluation of the same query on the same read-only data.
     """
 
-    def __init__(self, first: ox.QuerySolutions, evaluate: Callable[[], object]) -> None:
-        self._first: ox.QuerySolutions | None = first
+    def __init__(self, first: object, evaluate: Callable[[], object]) -> None:
+        self._first: object | None = first
         self._evaluate = evaluate
-        self.names = [v.value for v in first.variables]
 
-    def _take(self) -> ox.QuerySolutions:
+    def _take(self) -> object:
         first, self._first = self._first, None
-        if first is not None:
-            return first
-        again = self._evaluate()
-        assert isinstance(again, ox.QuerySolutions)
-        return again
+        return first if first is not None else self._evaluate()
 
     def write_native(self, output: IO[bytes], format_name: str) -> None:
-        solutions = self._take()
+        answer = self._take()
+        fmt = (
+            _RESULTS_FORMATS[format_name]
+            if isinstance(answer, ox.QuerySolutions)
+            else ox.RdfFormat.from_media_type(format_name)
+        )
         try:
-            solutions.serialize(output, format=_RESULTS_FORMATS[format_name])
+            answer.serialize(output, format=fmt)  # type: ignore[attr-defined]
         except (ValueError, SyntaxError) as exc:
             raise QueryError(f"query evaluation failed: {exc}") from exc
 
-    def rows(self) -> Iterator[tuple]:  # type: ignore[type-arg]
-        width = len(self.names)
-        yield from _guarded(tuple(sol[i] for i in range(width)) for sol in self._take())
+    def rows(self, width: int) -> Iterator[tuple]:  # type: ignore[type-arg]
+        solutions = self._take()
+        yield from _guarded(tuple(sol[i] for i in range(width)) for sol in solutions)  # type: ignore[attr-defined]
 
-    def as_result(self) -> SolutionsResult:
-        return SolutionsResult(self.names, self.rows(), write_native=self.write_native)
+    def triples(self) -> Iterator[ox.Triple]:
+        yield from _guarded(iter(self._take()))  # type: ignore[call-overload]
+
+
+def _solutions(first: ox.QuerySolutions, evaluate: Callable[[], object]) -> SolutionsResult:
+    answer = _Answer(first, evaluate)
+    names = [v.value for v in first.variables]
+    return SolutionsResult(names, answer.rows(len(names)), write_native=answer.write_native)
+
+
+def _triples(first: object, evaluate: Callable[[], object]) -> GraphResult:
+    answer = _Answer(first, evaluate)
+    # ox.Triple unpacks as (s, p, o)
+    return GraphResult(answer.triples(), write_native=answer.write_native)
 
 
 def _guarded(items: Iterator[tuple]) -> Iterator[tuple]:  # type: ignore[type-arg]
