@@ -66,8 +66,13 @@ def test_a_worker_started_after_the_master_let_go_serves_the_same_data() -> None
         port = base.rsplit(":", 1)[1]
         expected = _count(base)
         assert expected > 0
-        pids = _pids_serving(port)
-        workers = [p for p in pids if _parent(p) in pids]
+        deadline = time.monotonic() + 30
+        while True:  # gunicorn forks its workers one after the other
+            pids = _pids_serving(port)
+            workers = [p for p in pids if _parent(p) in pids]
+            if len(workers) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert len(workers) == 2
         os.kill(workers[0], signal.SIGKILL)
         deadline = time.monotonic() + 30
