@@ -183,12 +183,15 @@ class QueryRunner:
                 f"the server is busy: the query waited {limit:g} s for a free query thread "
                 "without starting; try again shortly"
             )
-        self._watch(job)
+        self._after_grace(job.done.locked)
         raise _timeout(limit)
 
-    def _watch(self, job: _Job) -> None:
+    def _after_grace(self, still_running: Callable[[], bool]) -> None:
+        """After the client was told of its timeout: a query still inside the engine past
+        the grace period is a runaway, and ``on_runaway`` recycles the process."""
+
         def check() -> None:
-            if job.done.locked():
+            if still_running():
                 self.runaways += 1
                 log.warning("a timed-out query is still running after %.1f s grace", self.grace)
                 if self.on_runaway is not None:
@@ -250,7 +253,7 @@ class QueryRunner:
         def fire() -> None:
             cancel.set()  # a streaming answer stops at its next row
             answer_timeout(timed_out)
-            self._watch_entry(watch)
+            self._after_grace(lambda: watch.state != "finished")
 
         if self._watchdog is None:
             self._watchdog = Watchdog()
@@ -265,21 +268,6 @@ class QueryRunner:
         if rendered is None:  # stopped without the watchdog: cannot happen, but be plain
             raise timed_out
         return rendered
-
-    def _watch_entry(self, watch: _Watch) -> None:
-        """After the client was answered: a query still inside the engine past the grace
-        period is a runaway (see ``_watch``)."""
-
-        def check() -> None:
-            if watch.state != "finished":
-                self.runaways += 1
-                log.warning("a timed-out query is still running after %.1f s grace", self.grace)
-                if self.on_runaway is not None:
-                    self.on_runaway("timed-out query still running inside the engine")
-
-        timer = threading.Timer(self.grace, check)
-        timer.daemon = True
-        timer.start()
 
 
 def _timeout(limit: float) -> QueryTimeout:
