@@ -1,9 +1,13 @@
 """Run queries under a time limit, and stop the ones that overrun.
 
-Neither pyoxigraph nor rdflib can cancel a query from Python (DESIGN.md §6), so each query
-runs on a daemon thread of a small per-process pool while the request thread waits for it
-with a deadline. On timeout the client gets its answer at once; the query thread is asked to
-stop at the next row (streaming SELECT/CONSTRUCT stop there). A query still running after a
+Neither pyoxigraph nor rdflib can cancel a query from Python (DESIGN.md §6). Two ways keep
+the promise that a client hears of its timeout at the limit. When the HTTP layer can answer
+from another thread (under gunicorn it writes to the client's socket), the query runs in the
+request thread and one watchdog thread per process fires at the deadline (``Watchdog``):
+no hand-off, which is a fifth of a point lookup's cost. Otherwise each query runs on a daemon
+thread of a small per-process pool while the request thread waits for it with a deadline.
+Either way, on timeout the client gets its answer at once and the query is asked to stop at
+the next row (streaming SELECT/CONSTRUCT stop there). A query still running after a
 grace period is stuck inside the engine (sorting, aggregating): ``on_runaway`` is called, and
 under gunicorn it makes this worker finish its other requests and exit, so the process — the
 only thing that can stop such a query — is replaced by a fresh one (``serve.py``). Threads
