@@ -35,7 +35,26 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class _Job:
+class _Claimable:
+    """A state that two threads race to move on from ``open``: the first claim wins."""
+
+    __slots__ = ("state", "_claim")
+    open = "open"
+
+    def __init__(self) -> None:
+        self.state = self.open
+        self._claim = threading.Lock()
+
+    def claim(self, state: str) -> bool:
+        """Move on to ``state``; False when another party got there first."""
+        with self._claim:
+            if self.state != self.open:
+                return False
+            self.state = state
+            return True
+
+
+class _Job(_Claimable):
     """One query handed to the pool: the work, its outcome, and two flags.
 
     A bare lock signals completion (a ``concurrent.futures.Future`` costs a condition
@@ -44,25 +63,17 @@ class _Job:
     by a thread or given up by its client, never both.
     """
 
-    __slots__ = ("work", "cancel", "done", "value", "error", "state", "_claim")
+    __slots__ = ("work", "cancel", "done", "value", "error")
+    open = "waiting"
 
     def __init__(self, work: Callable[[threading.Event], Any]) -> None:
+        super().__init__()
         self.work = work
         self.cancel = threading.Event()
         self.done = threading.Lock()
         self.done.acquire()
         self.value: Any = None
         self.error: BaseException | None = None
-        self.state = "waiting"
-        self._claim = threading.Lock()
-
-    def claim(self, state: str) -> bool:
-        """Move a waiting job to ``state``; False when another party got there first."""
-        with self._claim:
-            if self.state != "waiting":
-                return False
-            self.state = state
-            return True
 
 
 class ClientAnswered(Exception):
@@ -70,27 +81,20 @@ class ClientAnswered(Exception):
     connection: there is nothing left to send."""
 
 
-class _Watch:
+class _Watch(_Claimable):
     """A deadline being watched: whoever claims it first — the request finishing, or the
     watchdog firing — decides what the client gets."""
 
-    __slots__ = ("deadline", "fire", "state", "_claim")
+    __slots__ = ("deadline", "fire")
+    open = "running"
 
     def __init__(self, deadline: float, fire: Callable[[], None]) -> None:
+        super().__init__()
         self.deadline = deadline
         self.fire = fire
-        self.state = "running"
-        self._claim = threading.Lock()
 
     def __lt__(self, other: _Watch) -> bool:
         return self.deadline < other.deadline
-
-    def claim(self, state: str) -> bool:
-        with self._claim:
-            if self.state != "running":
-                return False
-            self.state = state
-            return True
 
 
 class Watchdog:
