@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, Protocol, TypeVar
 
 _VOLATILE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
@@ -30,7 +31,7 @@ class CacheKey:
     media_type: str
     max_rows: int | None
 
-    @property
+    @cached_property
     def etag(self) -> str:
         """Strong validator, equal in every worker process that holds the same data."""
         text = "\x1f".join(

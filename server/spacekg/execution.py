@@ -17,7 +17,6 @@ releases the GIL while it evaluates, so the pool gives real concurrency.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import queue
 import threading
@@ -33,6 +32,24 @@ from spacekg.stores import GraphResult, SolutionsResult, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class Cancel:
+    """A flag that asks a running query to stop: set by one thread, read by another.
+
+    ``threading.Event`` would do, but builds a condition variable per query (~9 µs) that
+    nobody ever waits on."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
 
 
 class _Claimable:
@@ -66,10 +83,10 @@ class _Job(_Claimable):
     __slots__ = ("work", "cancel", "done", "value", "error")
     open = "waiting"
 
-    def __init__(self, work: Callable[[threading.Event], Any]) -> None:
+    def __init__(self, work: Callable[[Cancel], Any]) -> None:
         super().__init__()
         self.work = work
-        self.cancel = threading.Event()
+        self.cancel = Cancel()
         self.done = threading.Lock()
         self.done.acquire()
         self.value: Any = None
@@ -93,44 +110,51 @@ class _Watch(_Claimable):
         self.deadline = deadline
         self.fire = fire
 
-    def __lt__(self, other: _Watch) -> bool:
-        return self.deadline < other.deadline
-
 
 class Watchdog:
     """One thread per process that fires callbacks at deadlines.
 
-    Registering costs a heap push under a lock and wakes nobody unless the new deadline is
-    the earliest (with one time limit for every query, it never is), so a query run in the
-    request thread is watched for a few microseconds.
+    Registering and finishing cost a dictionary insert and delete: nobody is woken. The
+    thread looks at the watches in flight (a handful: one per busy request thread) at the
+    nearest deadline, and at least every ``TICK`` seconds for watches registered since;
+    a finished watch is simply gone. (A heap of every watch until its deadline, as before,
+    held tens of thousands of entries at a few thousand queries a second.)
     """
 
+    TICK = 0.25
+
     def __init__(self) -> None:
-        self._heap: list[_Watch] = []
-        self._cond = threading.Condition()
+        self._active: dict[int, _Watch] = {}
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="spacekg-watchdog", daemon=True)
         self._thread.start()
 
     def watch(self, seconds: float, fire: Callable[[], None]) -> _Watch:
         entry = _Watch(time.monotonic() + seconds, fire)
-        with self._cond:
-            heapq.heappush(self._heap, entry)
-            if self._heap[0] is entry:
-                self._cond.notify()
+        self._active[id(entry)] = entry
+        if seconds < self.TICK:
+            self._wake.set()  # sooner than the thread would look
         return entry
+
+    def finished(self, entry: _Watch) -> None:
+        self._active.pop(id(entry), None)
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._heap or self._heap[0].deadline > time.monotonic():
-                    wait = self._heap[0].deadline - time.monotonic() if self._heap else None
-                    self._cond.wait(wait)
-                entry = heapq.heappop(self._heap)
-            if entry.claim("fired"):
-                try:
-                    entry.fire()
-                except Exception:  # a watchdog that dies would stop every later limit
-                    log.exception("answering a timed-out request failed")
+            now = time.monotonic()
+            nearest = now + self.TICK
+            for entry in list(self._active.values()):
+                if entry.deadline > now:
+                    nearest = min(nearest, entry.deadline)
+                    continue
+                self._active.pop(id(entry), None)
+                if entry.claim("fired"):
+                    try:
+                        entry.fire()
+                    except Exception:  # a watchdog that dies would stop every later limit
+                        log.exception("answering a timed-out request failed")
+            self._wake.wait(max(0.0, nearest - time.monotonic()))
+            self._wake.clear()
 
 
 class QueryRunner:
@@ -172,7 +196,7 @@ class QueryRunner:
                 job.error = exc
             job.done.release()
 
-    def submit(self, work: Callable[[threading.Event], T], *, timeout: float | None = None) -> T:
+    def submit(self, work: Callable[[Cancel], T], *, timeout: float | None = None) -> T:
         """Run ``work(cancel_event)`` on the pool; wait at most ``timeout`` seconds.
 
         Raises :class:`QueryTimeout` when the limit passes (and, if the query never started
@@ -232,7 +256,7 @@ class QueryRunner:
         """
         limit = self.timeout if timeout is None else timeout
 
-        def work(cancel: threading.Event) -> Rendered:
+        def work(cancel: Cancel) -> Rendered:
             result = store.query(
                 sparql,
                 default_graph_uris=default_graph_uris,
@@ -251,16 +275,15 @@ class QueryRunner:
 
     def _inline(
         self,
-        work: Callable[[threading.Event], Rendered],
+        work: Callable[[Cancel], Rendered],
         limit: float,
         answer_timeout: Callable[[QueryTimeout], None],
     ) -> Rendered:
-        cancel = threading.Event()
-        timed_out = _timeout(limit)
+        cancel = Cancel()
 
         def fire() -> None:
             cancel.set()  # a streaming answer stops at its next row
-            answer_timeout(timed_out)
+            answer_timeout(_timeout(limit))
             self._after_grace(lambda: watch.state != "finished")
 
         if self._watchdog is None:
@@ -270,11 +293,13 @@ class QueryRunner:
             rendered = work(cancel)
         except Stopped:
             rendered = None
+        finally:
+            self._watchdog.finished(watch)
         if not watch.claim("done"):
             watch.state = "finished"
             raise ClientAnswered()
         if rendered is None:  # stopped without the watchdog: cannot happen, but be plain
-            raise timed_out
+            raise _timeout(limit)
         return rendered
 
 
@@ -286,7 +311,7 @@ def _timeout(limit: float) -> QueryTimeout:
     )
 
 
-def _stoppable(items: Iterator[T], cancel: threading.Event) -> Iterator[T]:
+def _stoppable(items: Iterator[T], cancel: Cancel) -> Iterator[T]:
     """Stop a lazy stream of rows as soon as the client has been told it timed out."""
     for count, item in enumerate(items):
         if count % 64 == 0 and cancel.is_set():

@@ -11,11 +11,10 @@ import csv
 import io
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import IO
+from typing import IO, Protocol
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -23,6 +22,13 @@ import pyoxigraph as ox
 from spacekg import negotiate as n
 from spacekg.stores import BooleanResult, GraphResult, QueryResult, SolutionsResult
 from spacekg.stores.terms import term_parts, to_oxigraph
+
+
+class StopFlag(Protocol):
+    """Set when the client has been told its query timed out (``execution.Cancel``)."""
+
+    def is_set(self) -> bool: ...
+
 
 #: Prefixes written at the top of Turtle and TriG answers.
 PREFIXES = {
@@ -65,7 +71,7 @@ def render(
     fmt: n.Format,
     *,
     max_rows: int | None = None,
-    cancel: threading.Event | None = None,
+    cancel: StopFlag | None = None,
 ) -> Rendered:
     """Serialise ``result`` as ``fmt``; at most ``max_rows`` rows or triples are written.
 
@@ -115,7 +121,7 @@ class _TooBig(Exception):
 class _Collector:
     """A binary output for the engine's serialiser that enforces a size bound and ``cancel``."""
 
-    def __init__(self, limit: int | None, cancel: threading.Event | None) -> None:
+    def __init__(self, limit: int | None, cancel: StopFlag | None) -> None:
         self.limit = limit
         self.cancel = cancel
         self.parts: list[bytes] = []
@@ -139,7 +145,7 @@ def _native(
     format_name: str,
     row_bytes: int,
     max_rows: int | None,
-    cancel: threading.Event | None,
+    cancel: StopFlag | None,
 ) -> bytes | None:
     """The engine's own serialisation, or None when it could exceed ``max_rows`` rows."""
     output = _Collector(None if max_rows is None else row_bytes * max_rows, cancel)

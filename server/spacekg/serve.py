@@ -5,7 +5,9 @@ Choices, and why:
 * gunicorn ``gthread`` workers, one per core (2 here), 4 threads each. Queries are CPU work
   in Oxigraph, which releases the GIL, so threads of one worker overlap; a second process
   lets the Python half (Flask, serialisation) use the second core too. More processes than
-  cores only add memory.
+  cores only add memory. The worker class is gthread's with a short path for plain
+  ``/sparql`` queries (``http/worker.py``): gunicorn's per-request Python was most of a
+  point lookup's cost.
 * The default store is the build's on-disk Oxigraph directory, opened read-only by every
   worker: no worker holds the dataset in its heap (RSS stays in the tens of MB at 1M
   triples; the OS page cache is shared) and a new worker is ready in milliseconds.
@@ -46,6 +48,8 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_STORE = "oxigraph"
+#: gunicorn's gthread worker with a short path for plain queries (``http/worker.py``).
+WORKER_CLASS = "spacekg.http.worker.SpaceKGWorker"
 
 
 def default_workers() -> int:
@@ -204,7 +208,7 @@ def gunicorn_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),
-        "worker_class": "gthread",
+        "worker_class": WORKER_CLASS,
         "threads": threads,
         # the arbiter only kills a worker whose main loop stalls; queries run on threads
         "timeout": int(timeout + 30),

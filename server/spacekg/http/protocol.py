@@ -15,8 +15,9 @@ parses what it can either way (a 1.1 query is a 1.2 query).
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from spacekg.errors import BadRequest, UnsupportedMediaType
 
@@ -44,16 +45,35 @@ class ProtocolRequest:
 
 
 def decode_params(raw: bytes, where: str) -> list[tuple[str, str]]:
-    """Name/value pairs of ``application/x-www-form-urlencoded`` bytes, strictly UTF-8."""
+    """Name/value pairs of ``application/x-www-form-urlencoded`` bytes, strictly UTF-8.
+
+    Read as ``urllib.parse.parse_qsl(..., keep_blank_values=True)`` reads them (fields split
+    on ``&``, empty ones skipped, ``+`` is a space, a stray ``%`` kept), but percent-decoded
+    in C: an encoded query is mostly ``%XX``, and the standard library's loop over them
+    cost a tenth of a point lookup."""
+    pairs: list[tuple[str, str]] = []
     try:
-        text = raw.decode("ascii") if raw.isascii() else raw.decode("utf-8")
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        for field_ in raw.split(b"&"):
+            if field_:
+                name, _, value = field_.partition(b"=")
+                pairs.append((_unquote_plus(name).decode(), _unquote_plus(value).decode()))
     except UnicodeDecodeError as exc:
         raise BadRequest(
             f"the {where} is not valid UTF-8 (byte {exc.start}): SPARQL requests must be UTF-8"
         ) from exc
-    except ValueError as exc:
-        raise BadRequest(f"the {where} cannot be read: {exc}") from exc
+    return pairs
+
+
+def _unquote_plus(data: bytes) -> bytes:
+    """Form decoding of one name or value: ``+`` to space, ``%XX`` to its byte."""
+    data = data.replace(b"+", b" ")
+    if b"%" not in data:
+        return data
+    escaped = data.replace(b"\\", b"\\\\").replace(b"%", b"\\x")  # %XX becomes \xXX
+    try:
+        return codecs.escape_decode(escaped)[0]  # type: ignore[attr-defined,no-any-return]
+    except ValueError:  # a % not followed by two hex digits: the standard library keeps it
+        return unquote_to_bytes(data)
 
 
 def parse_request(
