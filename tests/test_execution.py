@@ -98,3 +98,11 @@ def test_many_watched_queries_at_once_each_get_their_own_answer() -> None:
     assert sorted(outcomes) == sorted(
         ["0.0:answered", "0.05:answered", "0.6:timed out", "0.7:timed out"]
     )
+
+
+def test_the_watchdog_keeps_no_trace_of_finished_queries() -> None:
+    """Thousands of quick queries a second must not pile up watches until their deadline."""
+    runner = _runner(timeout=30)
+    for _ in range(500):
+        runner.run_query(_SlowStore(0.0), "ASK {}", n.SPARQL_JSON, answer_timeout=lambda e: None)
+    assert runner._watchdog is not None and runner._watchdog._active == {}
