@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 from live_server import EX, fixture_graph_args, live_server
-from spacekg.http.worker import MAX_BODY, encode_response, read_head
+from spacekg.http.worker import MAX_BODY, READ_TIMEOUT, encode_response, read_head
 
 ASK = f"ASK {{ <{EX}agency-a> ?p ?o }}"
 GET_ASK = f"/sparql?query={quote(ASK, safe='')}"
@@ -205,8 +206,8 @@ class Connection:
     def closed(self) -> bool:
         try:
             return self.sock.recv(1) == b""
-        except OSError:
-            return True
+        except ConnectionResetError:
+            return True  # a timeout is not a close: it propagates
 
     def _more(self) -> None:
         chunk = self.sock.recv(65536)
@@ -338,3 +339,23 @@ def test_cors_and_validators_come_through_the_short_path(conn: Connection) -> No
     assert headers["access-control-allow-origin"] == "*"
     assert headers["etag"].startswith('"') and headers["vary"] == "Accept"
     assert headers["date"].endswith(" GMT")
+
+
+def test_a_client_that_stalls_mid_request_is_cut_off_while_others_are_served(
+    address: tuple[str, int],
+) -> None:
+    stalled = Connection(address)
+    stalled.sock.settimeout(READ_TIMEOUT + 10)
+    try:
+        stalled.send(post(ASK.encode())[:-5])  # the head and most of the body, then nothing
+        started = time.monotonic()
+        other = Connection(address)
+        try:
+            other.send(get(GET_ASK))
+            assert other.answer()[0] == 200  # served while the stalled one holds a thread
+        finally:
+            other.close()
+        assert stalled.closed()
+        assert READ_TIMEOUT - 1 <= time.monotonic() - started <= READ_TIMEOUT + 5
+    finally:
+        stalled.close()

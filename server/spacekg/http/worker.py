@@ -48,6 +48,9 @@ MAX_FIELDS = 100
 #: often it looks whether another connection needs the thread meanwhile.
 STAY_SECONDS = 0.05
 STAY_SLICE_MS = 2
+#: Seconds a client may pause while sending a request the short path reads; then the
+#: connection is closed, so a stalled or trickling client cannot hold a thread for good.
+READ_TIMEOUT = 10.0
 
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^`|~0-9A-Za-z]+")
 _TARGET = re.compile(rb"[\x21-\x7e]+")
@@ -256,7 +259,6 @@ class SpaceKGWorker(ThreadWorker):  # type: ignore[misc]
         if not conn.initialized and not conn.data_ready:
             if not conn.wait_for_data(DEFAULT_WORKER_DATA_TIMEOUT):
                 return _DEFER  # as gthread: the poller waits for the data, not a thread
-        conn.sock.setblocking(True)
         conn.init()  # plain HTTP/1 (TLS turns the short path off): makes the parser
         if conn.is_http2:
             return super().handle(conn)
@@ -278,6 +280,7 @@ class SpaceKGWorker(ThreadWorker):  # type: ignore[misc]
         buffered = unreader.take_buffered()
         data = bytearray(buffered)
         sock = conn.sock
+        sock.settimeout(READ_TIMEOUT)  # socket.timeout is an OSError: the caller closes
         end = data.find(b"\r\n\r\n")
         while end < 0 and len(data) <= MAX_HEAD:
             chunk = sock.recv(16384)
@@ -288,7 +291,7 @@ class SpaceKGWorker(ThreadWorker):  # type: ignore[misc]
         head = read_head(bytes(data[:end])) if end >= 0 else None
         if head is None:
             unreader.unread(bytes(data))
-            return super().handle(conn)
+            return super().handle(conn)  # which makes the socket blocking again
         start = end + 4
         while len(data) - start < head.content_length:
             chunk = sock.recv(max(16384, head.content_length))
@@ -299,6 +302,7 @@ class SpaceKGWorker(ThreadWorker):  # type: ignore[misc]
         rest = bytes(data[start + head.content_length :])
         if rest:
             unreader.unread(rest)  # a pipelined request: served next
+        sock.settimeout(None)  # a large answer to a slow reader may take its time
         return self._respond(conn, head, body)
 
     def _respond(self, conn: Any, head: Head, body: bytes) -> bool:
