@@ -105,4 +105,4 @@ def test_the_watchdog_keeps_no_trace_of_finished_queries() -> None:
     runner = _runner(timeout=30)
     for _ in range(500):
         runner.run_query(_SlowStore(0.0), "ASK {}", n.SPARQL_JSON, answer_timeout=lambda e: None)
-    assert runner._watchdog is not None and runner._watchdog._active == {}
+    assert runner._watchdog is not None and runner._watchdog._active == set()

@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 import pytest
 from live_server import EX, fixture_graph_args, live_server
-from spacekg.http.worker import MAX_BODY, READ_TIMEOUT, encode_response, read_head
+from spacekg.http.protocol import SHORT_BODY
+from spacekg.http.worker import READ_TIMEOUT, encode_response, read_head
 
 ASK = f"ASK {{ <{EX}agency-a> ?p ?o }}"
 GET_ASK = f"/sparql?query={quote(ASK, safe='')}"
@@ -87,7 +88,7 @@ def test_keep_alive_follows_the_version_and_the_connection_header(
         ["POST /sparql HTTP/1.1", "Transfer-Encoding: chunked"],
         ["POST /sparql HTTP/1.1", "Content-Length: 5", "Content-Length: 5"],
         ["POST /sparql HTTP/1.1", "Content-Length: +5"],
-        ["POST /sparql HTTP/1.1", f"Content-Length: {MAX_BODY + 1}"],
+        ["POST /sparql HTTP/1.1", f"Content-Length: {SHORT_BODY + 1}"],
         ["POST /sparql HTTP/1.1"],
         ["GET /sparql HTTP/1.1", "Content-Length: 3"],
         ["POST /sparql HTTP/1.1", "Content-Length: 5", "Expect: 100-continue"],

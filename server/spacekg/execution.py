@@ -114,7 +114,7 @@ class _Watch(_Claimable):
 class Watchdog:
     """One thread per process that fires callbacks at deadlines.
 
-    Registering and finishing cost a dictionary insert and delete: nobody is woken. The
+    Registering and finishing cost a set insert and delete: nobody is woken. The
     thread looks at the watches in flight (a handful: one per busy request thread) at the
     nearest deadline, and at least every ``TICK`` seconds for watches registered since;
     a finished watch is simply gone. (A heap of every watch until its deadline, as before,
@@ -124,30 +124,30 @@ class Watchdog:
     TICK = 0.25
 
     def __init__(self) -> None:
-        self._active: dict[int, _Watch] = {}
+        self._active: set[_Watch] = set()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="spacekg-watchdog", daemon=True)
         self._thread.start()
 
     def watch(self, seconds: float, fire: Callable[[], None]) -> _Watch:
         entry = _Watch(time.monotonic() + seconds, fire)
-        self._active[id(entry)] = entry
+        self._active.add(entry)
         if seconds < self.TICK:
             self._wake.set()  # sooner than the thread would look
         return entry
 
     def finished(self, entry: _Watch) -> None:
-        self._active.pop(id(entry), None)
+        self._active.discard(entry)
 
     def _run(self) -> None:
         while True:
             now = time.monotonic()
             nearest = now + self.TICK
-            for entry in list(self._active.values()):
+            for entry in list(self._active):
                 if entry.deadline > now:
                     nearest = min(nearest, entry.deadline)
                     continue
-                self._active.pop(id(entry), None)
+                self._active.discard(entry)
                 if entry.claim("fired"):
                     try:
                         entry.fire()

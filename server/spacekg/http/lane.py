@@ -37,17 +37,13 @@ from spacekg.execution import ClientAnswered
 from spacekg.http import cors
 from spacekg.http.answer import Answer, answer_query, etag_matches
 from spacekg.http.errors import error_document, timeout_details
-from spacekg.http.protocol import parse_request
+from spacekg.http.protocol import QUERY_PATHS, SHORT_BODY, parse_request
 from spacekg.serving import Serving
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
-#: Paths of the protocol's query operation.
-PATHS = frozenset({"/sparql", "/sparql/"})
-#: Request bodies larger than this go to Flask (POSTed queries are short).
-MAX_BODY = 64 * 1024
 #: Where a failed request carries its exception to Flask.
 ERROR_KEY = "spacekg.lane_error"
 #: Headers a 304 repeats (RFC 9110 §15.4.5) besides the CORS ones.
@@ -97,7 +93,7 @@ class QueryLane:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
-        if method not in ("GET", "POST") or environ.get("PATH_INFO") not in PATHS:
+        if method not in ("GET", "POST") or environ.get("PATH_INFO") not in QUERY_PATHS:
             return self.wsgi_app(environ, start_response)
         query_string = environ.get("QUERY_STRING", "")
         if len(query_string) > self.max_request:
@@ -110,7 +106,7 @@ class QueryLane:
             return self.wsgi_app(environ, start_response)  # a GET with a body: refused there
         if method == "POST":
             length = _content_length(environ)
-            if length is None or length > min(MAX_BODY, self.max_request):
+            if length is None or length > min(SHORT_BODY, self.max_request):
                 return self.wsgi_app(environ, start_response)  # chunked, unknown or big
             body = environ["wsgi.input"].read(length)
             environ["wsgi.input"] = io.BytesIO(body)

@@ -38,11 +38,12 @@ from typing import Any
 from gunicorn.http.wsgi import FileWrapper
 from gunicorn.workers.gthread import _DEFER, DEFAULT_WORKER_DATA_TIMEOUT, ThreadWorker
 
-#: Paths served by the short path (the protocol's query operation).
-SHORT_PATHS = frozenset({b"/sparql", b"/sparql/"})
-#: Largest request head and body the short path reads; bigger requests go to gunicorn.
+from spacekg.http.protocol import QUERY_PATHS, SHORT_BODY
+
+SHORT_PATHS = frozenset(path.encode() for path in QUERY_PATHS)
+#: Largest request head the short path reads (gunicorn's request-line limit); bigger
+#: heads, and bodies over SHORT_BODY, go to gunicorn.
 MAX_HEAD = 8190
-MAX_BODY = 64 * 1024
 MAX_FIELDS = 100
 #: How long a thread waits for the next request on a connection it just answered, and how
 #: often it looks whether another connection needs the thread meanwhile.
@@ -141,7 +142,7 @@ def read_head(data: bytes) -> Head | None:
         return None  # two Content-Types: let gunicorn and the app refuse it
     length = int(headers.get("CONTENT_LENGTH", "0"))
     if (
-        length > MAX_BODY
+        length > SHORT_BODY
         or (method == b"GET" and length)
         or (method == b"POST" and "CONTENT_LENGTH" not in headers)
     ):
