@@ -48,7 +48,7 @@ FOREVER = (
         "PREFIX ex: <http://x/> SELECT * { ?a ex:b ?c SERVICE SILENT <http://169.254.169.254/> {}}",
         "SELECT * { SeRvIcE ?endpoint { ?s ?p ?o } }",
         "ASK { SERVICE <http://[::1]/> { } }",
-        "CONSTRUCT WHERE { ?s ?p ?o SERVICE<http://192.168.1.1/>{?s ?p ?o} }",
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o SERVICE<http://192.168.1.1/>{?s ?p ?o} }",
     ],
 )
 def test_service_is_refused_wherever_it_appears(query: str) -> None:

@@ -43,8 +43,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_ROWS": 100_000,
     # bytes of request body or URL query string; more gets 413
     "MAX_REQUEST_BYTES": 1_000_000,
-    # threads per process evaluating queries
+    # threads per process evaluating queries (stores that run queries in the worker)
     "QUERY_THREADS": 8,
+    # query processes per worker for an on-disk Oxigraph store (sandbox.py); 0 = in the worker
+    "QUERY_PROCESSES": 2,
+    # bytes the whole server may hold (master, workers, query processes): a query that
+    # would pass it is stopped with 503
+    "MEMORY_LIMIT": 2 * 1024**3,
+    # worker processes sharing MEMORY_LIMIT (set by ``spacekg serve``)
+    "SERVER_WORKERS": 1,
     # seconds a timed-out query may take to stop before it counts as a runaway
     "RUNAWAY_GRACE": 2.0,
     # result cache, and replay of repeated /sparql requests: entries and total bytes of each,

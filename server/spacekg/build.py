@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -237,10 +239,7 @@ def _write(target: Path, store: ox.Store, manifest: dict[str, object]) -> None:
         nquads.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         raw.unlink()
 
-        disk = ox.Store(str(staging / OXIGRAPH))
-        disk.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-        disk.flush()
-        del disk  # releases RocksDB's lock before the directory moves
+        _load_on_disk(staging / OXIGRAPH, nquads)
 
         (target / MANIFEST).unlink(missing_ok=True)  # from here on the old build is invalid
         _replace(staging / NQUADS, target / NQUADS)
@@ -253,6 +252,25 @@ def _write(target: Path, store: ox.Store, manifest: dict[str, object]) -> None:
         raise BuildError(f"cannot write the build to {target}: {exc}") from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+_BULK_LOAD = (
+    "import sys, pyoxigraph as ox; store = ox.Store(sys.argv[1]); "
+    "store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS); store.flush()"
+)
+
+
+def _load_on_disk(directory: Path, nquads: Path) -> None:
+    """Write the on-disk Oxigraph store in a child process. RocksDB starts threads that a
+    process keeps until it exits, and they do not survive ``fork``: ``spacekg serve`` builds
+    and then forks its workers, whose exit then aborted ("terminate called after throwing
+    std::system_error"). The building process itself never opens RocksDB."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BULK_LOAD, str(directory), str(nquads)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        raise BuildError(f"cannot write the Oxigraph store {directory}: {done.stderr.strip()}")
 
 
 def _replace(source: Path, dest: Path) -> None:

@@ -101,6 +101,19 @@ class Overloaded(SpaceKGError):
     """No query worker became free in time; the client may retry."""
 
 
+class QueryTooComplex(QueryError):
+    """A request nests deeper than the engine can parse safely (``sparql.MAX_NESTING``)."""
+
+
+class MemoryLimitExceeded(SpaceKGError):
+    """A query needed more memory than the server allows and was stopped (503)."""
+
+
+class EngineCrashed(SpaceKGError):
+    """The query engine died while evaluating a query (a panic or a crash in native code);
+    the process that ran it was replaced and the server goes on."""
+
+
 class QuerySyntaxError(QueryError):
     """A SPARQL query does not parse; ``line`` and ``column`` (1-based) locate the error."""
 

@@ -237,19 +237,30 @@ def master_lets_go(config: dict[str, Any]) -> bool:
     return config.get("STORE") == "oxigraph" and bool(config.get("EAGER_STORE"))
 
 
-def open_store_in_worker(app: Flask) -> Any:
-    """A gunicorn ``post_fork`` hook: have the store before the worker takes requests (a
-    worker forked after the master let go loads it); a store that cannot be loaded stops
-    the server with its reason (no traceback)."""
+def prepare_worker(app: Flask, *, open_store: bool) -> Any:
+    """A gunicorn ``post_fork`` hook. Unless the store is remote, the worker gives up the
+    network (``netguard``: nothing it runs — a JSON-LD context, an RDF/XML entity, a query
+    that slipped past the checks — can make it connect anywhere). With ``open_store``, it
+    has the store before it takes requests (a worker forked after the master let go loads
+    it); a store that cannot be loaded stops the server with its reason (no traceback)."""
+    from spacekg import netguard
     from spacekg.errors import SpaceKGError
     from spacekg.serving import get_serving
 
+    remote = str(app.config.get("STORE", "")).startswith(("http:", "https:"))
+
     def post_fork(server: object, worker: object) -> None:
-        try:
-            get_serving(app).store()
-        except SpaceKGError as exc:
-            log.error("%s", exc)
-            raise SystemExit(3) from None  # gunicorn's "worker failed to boot": it stops
+        if not remote:
+            try:
+                netguard.deny_outbound_network()
+            except netguard.NetworkWallUnavailable as exc:
+                log.warning("worker %d keeps network access: %s", os.getpid(), exc)
+        if open_store:
+            try:
+                get_serving(app).store()
+            except SpaceKGError as exc:
+                log.error("%s", exc)
+                raise SystemExit(3) from None  # gunicorn's "worker failed to boot": it stops
 
     return post_fork
 
@@ -275,8 +286,8 @@ def main(args: argparse.Namespace) -> int:
     let_go = master_lets_go(config)
     app = create_app(config, on_runaway=recycle_worker)
     options = gunicorn_options(args, app.config)
-    if let_go:
-        options["post_fork"] = open_store_in_worker(app)
+    app.config["SERVER_WORKERS"] = options["workers"]  # they share MEMORY_LIMIT
+    options["post_fork"] = prepare_worker(app, open_store=let_go)
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def __init__(self, application: Flask, settings: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from spacekg.errors import ConfigError
 from spacekg.execution import QueryRunner
 from spacekg.http.answer import QueryContext
 from spacekg.results import Rendered
+from spacekg.sandbox import ProcessRunner, sandboxable
 from spacekg.stores import Store, open_store
 
 _KEY = "spacekg"
@@ -43,7 +44,7 @@ class Serving:
         self._lock = threading.Lock()
         self._store: Store | None = None
         self._pid = 0
-        self._runner: QueryRunner | None = None
+        self._runner: QueryRunner | ProcessRunner | None = None
         self._runner_pid = 0
         self.cache: ResultCache[CacheKey, Rendered] = ResultCache(
             max_entries=int(config["CACHE_ENTRIES"]), max_bytes=int(config["CACHE_BYTES"])
@@ -71,19 +72,51 @@ class Serving:
         max_rows = int(self.config["MAX_ROWS"]) or None
         return QueryContext(self.store, self.runner, self.cache, max_rows)
 
-    def runner(self) -> QueryRunner:
-        # Threads do not survive a fork: a child process starts its own pool.
+    def runner(self) -> QueryRunner | ProcessRunner:
+        """Query processes for an on-disk Oxigraph store (``sandbox.py``: a query that crashes
+        the engine or eats memory cannot end this process), else a pool of threads here.
+        Neither survives a fork: a child process starts its own."""
         if self._runner is None or self._runner_pid != os.getpid():
             with self._lock:
                 if self._runner is None or self._runner_pid != os.getpid():
-                    self._runner = QueryRunner(
-                        threads=int(self.config["QUERY_THREADS"]),
-                        timeout=float(self.config["QUERY_TIMEOUT"]),
-                        grace=float(self.config["RUNAWAY_GRACE"]),
-                        on_runaway=self.on_runaway,
-                    )
+                    self._runner = self._new_runner()
                     self._runner_pid = os.getpid()
         return self._runner
+
+    def _new_runner(self) -> QueryRunner | ProcessRunner:
+        timeout = float(self.config["QUERY_TIMEOUT"])
+        if sandboxable(self.config):
+            return ProcessRunner(
+                self.config,
+                processes=int(self.config["QUERY_PROCESSES"]),
+                timeout=timeout,
+                memory_limit=worker_memory_limit(self.config),
+            )
+        return QueryRunner(
+            threads=int(self.config["QUERY_THREADS"]),
+            timeout=timeout,
+            grace=float(self.config["RUNAWAY_GRACE"]),
+            on_runaway=self.on_runaway,
+        )
+
+    def close(self) -> None:
+        """Stop this process's query processes (tests; a server's end)."""
+        with self._lock:
+            runner, self._runner = self._runner, None
+        if isinstance(runner, ProcessRunner) and self._runner_pid == os.getpid():
+            runner.close()
+
+
+#: What the server master keeps for itself out of MEMORY_LIMIT.
+MASTER_RESERVE = 64 << 20
+
+
+def worker_memory_limit(config: dict[str, Any]) -> int:
+    """Each worker's share of the server's MEMORY_LIMIT, for itself and its query
+    processes: the whole server (master, workers, query processes) stays under it."""
+    total = int(config["MEMORY_LIMIT"])
+    workers = max(1, int(config.get("SERVER_WORKERS") or 1))
+    return max(64 << 20, (total - MASTER_RESERVE) // workers)
 
 
 def open_configured_store(config: dict[str, Any]) -> Store:

@@ -16,6 +16,7 @@ from spacekg import negotiate
 from spacekg.cache import CacheKey, ResultCache, cache_key
 from spacekg.errors import BadRequest, QueryTimeout
 from spacekg.execution import QueryRunner
+from spacekg.sandbox import ProcessRunner
 from spacekg.http.protocol import ProtocolRequest
 from spacekg.results import Rendered
 from spacekg.sparql import inspect_query
@@ -41,7 +42,7 @@ class QueryContext:
     """What answering needs from the serving process: the store, pool, cache and row limit."""
 
     store: Callable[[], Store]
-    runner: Callable[[], QueryRunner]
+    runner: Callable[[], QueryRunner | ProcessRunner]
     cache: ResultCache[CacheKey, Rendered]
     max_rows: int | None
 

@@ -34,6 +34,8 @@ STATUS: dict[type[BaseException], int] = {
     e.NotAcceptable: 406,
     e.QueryTimeout: 503,
     e.Overloaded: 503,
+    e.MemoryLimitExceeded: 503,
+    e.EngineCrashed: 500,
     e.Unauthorized: 401,
     e.WriteForbidden: 403,
     e.WriteRejected: 422,
@@ -90,7 +92,9 @@ def register_error_handlers(app: Flask) -> None:
             details["limit_seconds"] = exc.limit
         if isinstance(exc, e.NotAcceptable):
             details["available"] = list(exc.available)
-        if status >= 500 and not isinstance(exc, e.QueryTimeout | e.Overloaded):
+        if status >= 500 and not isinstance(
+            exc, e.QueryTimeout | e.Overloaded | e.MemoryLimitExceeded | e.EngineCrashed
+        ):  # those are logged where they happen, with their cause
             log.exception("request failed: %s", exc)
         title = _TITLES.get(status, "Error")
         if isinstance(exc, e.WriteRejected):

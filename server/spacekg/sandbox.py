@@ -1,0 +1,422 @@
+"""Client SPARQL runs in query processes, so nothing a query does can end a server worker.
+
+Oxigraph is native code, and three things it can do to its process cannot be caught from
+Python: a panic aborts it (pyoxigraph is built with ``panic = "abort"``; an ``ORDER BY`` over
+values that have no total order — e.g. ``ORDER BY DESC(?o)`` over the report — trips Rust's
+sort check, "user-provided comparison function does not correctly implement a total order"),
+a deep query overflows its stack (SIGSEGV), and a join or a sort allocates until the machine
+swaps. So a server worker hands each client query to one of a few long-lived *query
+processes* and waits on a pipe; what dies is that process, which is replaced, and the client
+gets a clear answer:
+
+* the engine crashed → 500 ``EngineCrashed``, the signal and the query in the server's log;
+* the time limit passed → the process is killed at once (a query cannot be stopped inside
+  the engine any other way) and the client gets 503 ``QueryTimeout``;
+* the worker and its query processes together passed their share of the server's memory
+  limit → the biggest busy query is killed, 503 ``MemoryLimitExceeded``; a sampler thread
+  looks every 20 ms, and each process also has an address-space ceiling (``RLIMIT_DATA``)
+  for what grows faster than that.
+
+Query processes cannot open network sockets (:mod:`spacekg.netguard`), are fresh
+interpreters (``python -c``, not ``fork``: RocksDB's threads do not survive a fork, and the
+host program's ``__main__`` is none of their business) and open the store read-only
+themselves; after a write (the store's ``generation`` changes) they reopen it, so
+they see what the writer committed. Requests are pickled over the pipe and answers come back
+serialised (``Rendered``), so a process costs one round trip per query (about 0.1 ms).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import pickle
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from spacekg import negotiate
+from spacekg.errors import (
+    EngineCrashed,
+    MemoryLimitExceeded,
+    Overloaded,
+    QueryError,
+    QueryTimeout,
+    SpaceKGError,
+)
+from spacekg.results import Rendered
+from spacekg.stores import Store
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two looks at the memory of busy query processes.
+SAMPLE_SECONDS = 0.02
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_CONFIG_KEYS = ("STORE", "BASE_IRI", "DATASET_FILES", "GRAPHS")
+
+
+@dataclass(frozen=True)
+class _Request:
+    sparql: str
+    fmt: negotiate.Format
+    default_graph_uris: tuple[str, ...]
+    named_graph_uris: tuple[str, ...]
+    max_rows: int | None
+    timeout: float
+    generation: str
+
+
+def sandboxable(config: dict[str, Any]) -> bool:
+    """Whether client queries on this configuration run in query processes: an on-disk
+    Oxigraph store (the default, ``oxigraph:DIR``), which a process can open by itself.
+    rdflib (``memory``) is Python and cannot crash the interpreter; a remote store runs its
+    queries elsewhere; an in-memory Oxigraph would be one copy of the data per process."""
+    spec = config.get("STORE")
+    return (
+        isinstance(spec, str)
+        and spec.startswith("oxigraph:")
+        and int(config.get("QUERY_PROCESSES") or 0) > 0
+    )
+
+
+def _rss(pid: int) -> int:
+    """Resident bytes of process ``pid`` (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+_CHILD = "import sys; from spacekg.sandbox import child_main; child_main(int(sys.argv[1]))"
+
+
+class _QueryProcess:
+    """One query process and the parent's end of the socket pair that talks to it."""
+
+    def __init__(self, config: dict[str, Any], data_limit: int) -> None:
+        parent, child = socket.socketpair()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(child.fileno())],
+                pass_fds=[child.fileno()],
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C on the terminal is the server's to handle
+            )
+        finally:
+            child.close()
+        self.conn = Connection(parent.detach())
+        self.conn.send_bytes(pickle.dumps((config, data_limit)))
+        self.killed_for: str | None = None  # "timeout", "memory"… when the parent killed it
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self, reason: str) -> None:
+        self.killed_for = reason
+        try:
+            self.process.kill()
+        except ProcessLookupError:
+            pass
+
+    def reap(self) -> int | None:
+        """Wait for a dead process; its exit code (negative: killed by that signal)."""
+        try:
+            code = self.process.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            self.kill("unresponsive")
+            code = self.process.wait()
+        self.conn.close()
+        return code
+
+
+class ProcessRunner:
+    """Runs client queries in ``processes`` query processes with the same interface as
+    :class:`spacekg.execution.QueryRunner` (``run_query``).
+
+    ``memory_limit`` is the bytes this server worker and its query processes may hold
+    together; ``timeout`` the default per-query limit in seconds.
+    """
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        *,
+        processes: int = 2,
+        timeout: float = 30.0,
+        memory_limit: int = 1 << 30,
+    ) -> None:
+        self.timeout = timeout
+        self.memory_limit = memory_limit
+        self._config = {key: _plain(config.get(key)) for key in _CONFIG_KEYS}
+        self._idle: list[_QueryProcess] = []
+        self._busy: set[_QueryProcess] = set()
+        self._size = max(1, processes)
+        self._lock = threading.Condition()
+        self._started = 0
+        self._closed = False
+        self._sampler = threading.Thread(target=self._sample, name="spacekg-memory", daemon=True)
+        self._sampler.start()
+        with self._lock:
+            for _ in range(self._size):
+                self._idle.append(self._spawn())
+
+    def _spawn(self) -> _QueryProcess:
+        self._started += 1
+        return _QueryProcess(self._config, self.memory_limit)
+
+    # -- running a query -------------------------------------------------------------------
+
+    def run_query(
+        self,
+        store: Store,
+        sparql: str,
+        fmt: negotiate.Format,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+        max_rows: int | None = None,
+        timeout: float | None = None,
+        answer_timeout: Callable[[QueryTimeout], None] | None = None,
+    ) -> Rendered:
+        """Evaluate ``sparql`` in a query process and return its serialised answer.
+
+        Raises what the evaluation raised (QuerySyntaxError, QueryError…), QueryTimeout at
+        the limit, MemoryLimitExceeded, EngineCrashed, or Overloaded when no process became
+        free within the limit. ``answer_timeout`` is not needed: the limit is kept exactly,
+        by killing the process.
+        """
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        request = _Request(
+            sparql, fmt, tuple(default_graph_uris), tuple(named_graph_uris), max_rows, limit,
+            store.generation,
+        )
+        worker = self._acquire(deadline, limit)
+        try:
+            return self._exchange(worker, request, deadline, limit)
+        finally:
+            self._release(worker)
+
+    def _acquire(self, deadline: float, limit: float) -> _QueryProcess:
+        with self._lock:
+            while not self._idle:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    raise Overloaded(
+                        f"the server is busy: every query process stayed busy for the "
+                        f"{limit:g} s limit; try again shortly"
+                    )
+                self._lock.wait(remaining)
+            worker = self._idle.pop()
+            self._busy.add(worker)
+            self._lock.notify_all()  # wakes the sampler
+            return worker
+
+    def _release(self, worker: _QueryProcess) -> None:
+        with self._lock:
+            self._busy.discard(worker)
+            if worker.killed_for is None and worker.alive():
+                self._idle.append(worker)
+            elif not self._closed:
+                self._idle.append(self._spawn())
+            self._lock.notify_all()
+
+    def _exchange(
+        self, worker: _QueryProcess, request: _Request, deadline: float, limit: float
+    ) -> Rendered:
+        try:
+            worker.conn.send_bytes(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
+            remaining = deadline - time.monotonic()
+            ready = wait([worker.conn], max(0.0, remaining))  # a death reads as EOF
+            if ready:
+                outcome, value = pickle.loads(worker.conn.recv_bytes())
+                if outcome == "ok":
+                    return value  # type: ignore[no-any-return]
+                raise _rebuild(value)
+            worker.kill("timeout")
+        except (EOFError, OSError, pickle.UnpicklingError):
+            pass  # the process died mid-answer: explained below
+        return self._explain_death(worker, request, limit)
+
+    def _explain_death(self, worker: _QueryProcess, request: _Request, limit: float) -> Rendered:
+        code = worker.reap()
+        if worker.killed_for == "timeout":
+            raise QueryTimeout(
+                f"the query ran longer than the {limit:g} s limit and was stopped; "
+                "narrow it, add LIMIT, or ask the operator for a longer timeout",
+                limit=limit,
+            )
+        if worker.killed_for == "memory":
+            raise MemoryLimitExceeded(
+                f"the query needed more memory than this server allows "
+                f"({self.memory_limit / 2**20:.0f} MiB per worker) and was stopped; "
+                "narrow it or add LIMIT (an ORDER BY or GROUP BY over many rows holds them all)"
+            )
+        worker.killed_for = "crash"
+        cause = _signal_name(code)
+        log.error(
+            "query process %d died (%s) while evaluating a client query; replaced. Query: %r",
+            worker.pid, cause, request.sparql[:300],
+        )
+        raise EngineCrashed(
+            f"the query engine failed on this query ({cause}) and the query was abandoned; "
+            "the server goes on. An ORDER BY over values of mixed types trips a known Oxigraph "
+            "bug (a panic on sort order): order by STR(?x) or a typed value instead"
+            if code == -signal.SIGABRT
+            else f"the query engine failed on this query ({cause}) and the query was "
+            "abandoned; the server goes on"
+        )
+
+    # -- memory ------------------------------------------------------------------------------
+
+    def _sample(self) -> None:
+        """Keep this worker and its query processes under ``memory_limit`` together: when
+        they pass it, kill the busy query process holding the most."""
+        own = os.getpid()
+        while True:
+            with self._lock:
+                while not self._busy and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                busy = list(self._busy)
+                idle = list(self._idle)
+            sizes = {worker: _rss(worker.pid) for worker in busy}
+            total = _rss(own) + sum(sizes.values()) + sum(_rss(w.pid) for w in idle)
+            if total > self.memory_limit and sizes:
+                worst = max(sizes, key=sizes.__getitem__)
+                if worst.killed_for is None:
+                    log.warning(
+                        "memory limit: worker %d and its query processes hold %.0f MiB "
+                        "(limit %.0f MiB); stopping the query in process %d (%.0f MiB)",
+                        own, total / 2**20, self.memory_limit / 2**20, worst.pid,
+                        sizes[worst] / 2**20,
+                    )
+                    worst.kill("memory")
+            time.sleep(SAMPLE_SECONDS)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = self._idle + list(self._busy)
+            self._idle.clear()
+            self._lock.notify_all()
+        for worker in workers:
+            worker.kill("closed")
+            worker.reap()
+
+    @property
+    def processes_started(self) -> int:
+        """How many query processes were started (the first ones, plus replacements)."""
+        return self._started
+
+
+def _signal_name(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return {
+            "SIGABRT": "SIGABRT: the engine aborted (a panic inside Oxigraph)",
+            "SIGSEGV": "SIGSEGV: the engine crashed (a stack overflow or a fault in native code)",
+            "SIGKILL": "SIGKILL: the process was killed (out of memory?)",
+        }.get(name, name)
+    return f"exit code {code}"
+
+
+def _rebuild(value: tuple[str, str, dict[str, Any]]) -> BaseException:
+    """A SpaceKG error sent back by a query process as (class name, message, attributes)."""
+    from spacekg import errors
+
+    name, message, attributes = value
+    cls = getattr(errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, SpaceKGError)):
+        return QueryError(message)
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(attributes)
+    return exc
+
+
+# -- inside a query process ------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A setting as plain data (paths as strings) for the query process."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value if value is None or isinstance(value, str | int | float) else str(value)
+
+
+def child_main(fd: int) -> None:
+    """A query process: answer requests from socket ``fd`` until the parent goes away."""
+    conn = Connection(fd)
+    config, data_limit = pickle.loads(conn.recv_bytes())
+    logging.basicConfig(level=logging.WARNING, format="[query %(process)d] %(message)s")
+    try:  # a ceiling for what grows faster than the parent's sampler looks
+        resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
+    except (ValueError, OSError):
+        pass
+    from spacekg import netguard
+
+    try:
+        netguard.deny_outbound_network()
+    except netguard.NetworkWallUnavailable as exc:
+        log.warning("query process without the network wall: %s", exc)
+    from spacekg.results import render
+    from spacekg.serving import open_configured_store
+
+    store: Store | None = None
+    generation: str | None = None
+    baseline = _rss(os.getpid())
+    while True:
+        try:
+            request: _Request = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        try:
+            if store is None or generation != request.generation:
+                store = open_configured_store({**config, "STORE_READ_ONLY": True})
+                generation = request.generation
+            result = store.query(
+                request.sparql,
+                default_graph_uris=request.default_graph_uris,
+                named_graph_uris=request.named_graph_uris,
+                timeout=request.timeout,
+            )
+            reply: tuple[str, Any] = (
+                "ok", render(result, request.fmt, max_rows=request.max_rows)
+            )
+        except SpaceKGError as exc:
+            reply = ("error", (type(exc).__name__, str(exc), dict(exc.__dict__)))
+        except (ValueError, OSError, RuntimeError) as exc:
+            reply = ("error", ("QueryError", f"query could not be evaluated: {exc}", {}))
+        conn.send_bytes(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        del reply
+        if _rss(os.getpid()) > baseline + (64 << 20):
+            _trim()
+
+
+def _trim() -> None:
+    """Give freed heap back to the system, so an idle process does not count against the
+    memory limit for what its last query needed."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
