@@ -31,6 +31,20 @@ EXIT_ERROR = 2
 _FORMATS = ("table", "csv", "json", "tsv")
 
 
+def _byte_size(text: str) -> int:
+    """``2G``, ``1500M``, ``512k`` or a number of bytes."""
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    value = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = value[-1:] if value[-1:] in units else ""
+    try:
+        number = float(value[: len(value) - len(unit)] if unit else value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 2G or 1500M)") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"a size must be positive: {text!r}")
+    return int(number * units[unit])
+
+
 def _graph_option(text: str) -> tuple[str, Path]:
     """Parse ``IRI=FILE`` for ``serve --graph``."""
     iri, sep, file = text.partition("=")
@@ -112,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds a query may run (default: chosen by the server)")
     p.add_argument("--max-rows", type=int, default=None,
                    help="most result rows returned (default: chosen by the server)")
+    p.add_argument("--memory-limit", type=_byte_size, default=None, metavar="SIZE",
+                   help="memory the whole server may use, e.g. 2G or 1500M (default: 2G); a "
+                   "query that would need more is stopped with 503")
+    p.add_argument("--query-processes", type=int, default=None, metavar="N",
+                   help="processes per worker that run client queries, so that a query that "
+                   "crashes the engine or eats memory ends only its own process (default: 2; "
+                   "0 runs queries inside the worker)")
     p.add_argument("--writable", action="store_true",
                    help="accept SPARQL Update and Graph Store Protocol writes from holders of "
                    "a write token (off by default: read-only); one worker process")

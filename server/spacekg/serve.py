@@ -101,6 +101,10 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         config["QUERY_TIMEOUT"] = float(args.timeout)
     if getattr(args, "max_rows", None) is not None:
         config["MAX_ROWS"] = int(args.max_rows)
+    if getattr(args, "memory_limit", None) is not None:
+        config["MEMORY_LIMIT"] = int(args.memory_limit)
+    if getattr(args, "query_processes", None) is not None:
+        config["QUERY_PROCESSES"] = int(args.query_processes)
 
     if getattr(args, "no_report", False):
         if not graphs and not env.get("SPACEKG_DATASET_FILES") and not store.startswith(

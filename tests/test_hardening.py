@@ -1,0 +1,377 @@
+"""Hostile clients against a live ``spacekg serve`` (issue 11): requests that try to make the
+server fetch URLs, crash the engine, or eat the machine's memory. Every target is on
+loopback; every loop is bounded in count and time. Assertions are about behaviour — answered,
+refused, unchanged, no connection made — never about timings.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from live_server import live_server
+from spacekg.build import BuildResult
+
+JSON = {"Accept": "application/sparql-results+json"}
+TOKEN = "hardening-s3cret"
+MEMORY_LIMIT = 1200 << 20
+
+
+class CountingListener:
+    """A loopback TCP server that counts the connections made to it (the SSRF bait): it
+    answers each with a valid, empty SPARQL JSON result, so a server that did connect would
+    happily return it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        body = b'{"head":{"vars":[]},"results":{"bindings":[{}]}}'
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(1)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+                        + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                        + body
+                    )
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def bait() -> Iterator[CountingListener]:
+    listener = CountingListener()
+    yield listener
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def server(built: BuildResult) -> Iterator[str]:
+    with live_server(
+        "--build-dir", str(built.build_dir), "--timeout", "8",
+        "--memory-limit", str(MEMORY_LIMIT), ready_within=120,
+    ) as base:
+        yield base
+
+
+def service_obfuscations(port: int) -> list[str]:
+    """``SERVICE`` written every way a token scanner might miss and the engine would not."""
+    target = f"http://127.0.0.1:{port}/sparql"
+    return [
+        f"SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"select * {{ service <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ SeRvIcE SILENT <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ \\u0053ERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ SERV\\u0049CE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ \\U00000053ERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ SERVICE <\\u0068ttp://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+        # strings and IRIs holding delimiters, quotes and angle brackets before the SERVICE
+        f"SELECT * {{ ?s ?p ?o FILTER(?o < \"a>b'\" || ?o > '<\"') SERVICE <{target}> {{}} }}",
+        f"SELECT * {{ ?s ?p \"#\" . SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ ?s ?p '''a ' '' \\''' . SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ ?s ?p \"\"\"\\\"\"\"\" . SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ ?s <http://x/a#b> ?o SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * # \"unterminated in a comment\n{{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT*{{SERVICE\n\t<{target}>{{?s ?p ?o}}}}",
+        # the service IRI from a variable, a prefix, a base
+        f"SELECT * {{ VALUES ?x {{ <{target}> }} SERVICE ?x {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ BIND(<{target}> AS ?x) SERVICE ?x {{ ?s ?p ?o }} }}",
+        f"PREFIX b: <http://127.0.0.1:{port}/> SELECT * {{ SERVICE b:sparql {{ ?s ?p ?o }} }}",
+        f"BASE <http://127.0.0.1:{port}/> SELECT * {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
+        # nested: sub-queries, EXISTS, OPTIONAL, UNION, MINUS, GRAPH
+        f"SELECT * {{ {{ SELECT * {{ {{ SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }} }} }}",
+        f"ASK {{ FILTER EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * {{ ?a ?b ?c OPTIONAL {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * {{ {{ ?a ?b ?c }} UNION {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"SELECT * {{ ?a ?b ?c MINUS {{ SERVICE <{target}> {{ ?a ?b ?c }} }} }}",
+        f"SELECT * {{ GRAPH ?g {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"DESCRIBE ?s WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+    ]
+
+
+def update_obfuscations(port: int) -> list[str]:
+    source = f"http://127.0.0.1:{port}/data.ttl"
+    return [
+        f"LOAD <{source}>",
+        f"load silent <{source}> into graph <http://example.org/g>",
+        f"\\u004cOAD <{source}>",
+        f"LO\\u0041D <{source}>",
+        f"INSERT DATA {{ GRAPH <http://example.org/g> {{ <http://example.org/a> "
+        f"<http://example.org/b> \"LOAD\" }} }} ; LOAD <{source}>",
+        f"CLEAR SILENT GRAPH <http://example.org/none> ; LOAD <{source}> ; "
+        "DROP SILENT GRAPH <http://example.org/none>",
+        f"INSERT {{ GRAPH <http://example.org/g> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+        f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?x {{ <http://127.0.0.1:{port}/> }} "
+        "SERVICE ?x { ?s ?p ?o } }",
+        f"PREFIX d: <http://127.0.0.1:{port}/> LOAD d:data.ttl",
+    ]
+
+
+def _send_every_way(sparql: str, query: str) -> list[requests.Response]:
+    return [
+        requests.get(sparql, params={"query": query}, headers=JSON, timeout=30),
+        requests.post(sparql, data={"query": query}, headers=JSON, timeout=30),
+        requests.post(
+            sparql, data=query.encode(),
+            headers={**JSON, "Content-Type": "application/sparql-query"}, timeout=30,
+        ),
+    ]
+
+
+def test_service_obfuscations_are_refused_and_connect_nowhere(
+    server: str, bait: CountingListener
+) -> None:
+    before = bait.connections
+    for query in service_obfuscations(bait.port):
+        for response in _send_every_way(server + "/sparql", query):
+            assert response.status_code in (400, 403), (query, response.text)
+            assert response.json()["error"]["type"] in ("UnsafeQuery", "QuerySyntaxError")
+    assert bait.connections == before == 0
+    # the same server still answers ordinary queries
+    ok = requests.get(server + "/sparql", params={"query": "ASK {}"}, headers=JSON, timeout=10)
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+def test_the_word_service_in_strings_and_names_is_still_answered(server: str) -> None:
+    query = (
+        'SELECT ?service WHERE { BIND("SERVICE <http://127.0.0.1:9/> {}" AS ?service) '
+        "?x <http://example.org/service> ?y } "
+    )
+    response = requests.get(server + "/sparql", params={"query": query}, headers=JSON, timeout=10)
+    assert response.status_code == 200
+    assert response.json()["results"]["bindings"] == []
+
+
+def test_query_processes_cannot_connect_even_when_asked_directly(
+    built: BuildResult, bait: CountingListener
+) -> None:
+    """The second wall: a SERVICE query handed straight to a query process (as if the parse
+    check had missed it) fails inside the engine, and nothing reaches the listener."""
+    from spacekg import negotiate
+    from spacekg.errors import QueryError
+    from spacekg.sandbox import ProcessRunner
+    from spacekg.stores import open_store
+
+    config = {"STORE": f"oxigraph:{built.oxigraph_path}", "BASE_IRI": None,
+              "DATASET_FILES": [], "GRAPHS": []}
+    store = open_store(config["STORE"], read_only=True)
+    runner = ProcessRunner(config, processes=1, timeout=20)
+    fmt = negotiate.choose(negotiate.offers_for("SELECT"), "application/sparql-results+json", ())
+    before = bait.connections
+    refused = 0
+    try:
+        for query in service_obfuscations(bait.port):
+            # SILENT turns the failure into an empty answer, an empty join side skips the
+            # call, some are not SPARQL to Oxigraph: those answer or fail otherwise
+            try:
+                runner.run_query(store, query, fmt)
+            except QueryError as exc:
+                refused += "not permitted" in str(exc)
+    finally:
+        runner.close()
+    assert refused >= 10  # the engine tried, and the system said no
+    assert bait.connections == before == 0
+
+
+def test_writable_server_refuses_load_and_service_in_updates(
+    built: BuildResult, bait: CountingListener, tmp_path: Path
+) -> None:
+    env = {"SPACEKG_WRITE_TOKENS": f"alice:{TOKEN}"}
+    args = ("--writable", "--build-dir", str(built.build_dir),
+            "--store", f"oxigraph:{tmp_path / 'store'}")
+    before = bait.connections
+    with live_server(*args, env=env, ready_within=120) as base:
+        auth = {"Authorization": f"Bearer {TOKEN}", **JSON}
+        size = _triples(base)
+        for update in update_obfuscations(bait.port):
+            for response in (
+                requests.post(base + "/sparql", data={"update": update}, headers=auth, timeout=60),
+                requests.post(
+                    base + "/update", data=update.encode(), timeout=60,
+                    headers={**auth, "Content-Type": "application/sparql-update"},
+                ),
+            ):
+                assert response.status_code in (400, 403), (update, response.text)
+        for query in service_obfuscations(bait.port)[::4]:
+            response = requests.get(base + "/sparql", params={"query": query}, headers=auth,
+                                    timeout=30)
+            assert response.status_code in (400, 403), (query, response.text)
+        assert _triples(base) == size  # nothing was written
+    assert bait.connections == before == 0
+
+
+def _triples(base: str) -> int:
+    response = requests.get(
+        base + "/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"},
+        headers=JSON, timeout=30,
+    )
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+# -- no request ends a worker --------------------------------------------------------------
+
+
+def _server_pids(base: str) -> tuple[int, set[int]]:
+    """The gunicorn master of the server at ``base`` and its worker processes."""
+    port = base.rpartition(":")[2].encode()
+    serving: set[int] = set()  # the master and its forks share its command line
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(stat[1])
+        if b"serve" in cmdline and port in cmdline and b"spacekg.cli" in cmdline:
+            serving.add(int(entry.name))
+    (master,) = {pid for pid in serving if parents[pid] not in serving}
+    return master, {pid for pid, ppid in parents.items() if ppid == master}
+
+
+def _tree_rss(master: int) -> int:
+    """Resident bytes of the server: the master and every process below it."""
+    parents: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rpartition(")")[2].split()
+                sizes[int(entry.name)] = int((entry / "statm").read_text().split()[1]) * page
+            except (OSError, IndexError):
+                continue
+            parents[int(entry.name)] = int(stat[1])
+    tree = {master}
+    grew = True
+    while grew:
+        below = {pid for pid, ppid in parents.items() if ppid in tree} - tree
+        grew = bool(below)
+        tree |= below
+    return sum(sizes.get(pid, 0) for pid in tree)
+
+
+def _keep_asking(base: str, stop: threading.Event) -> list[bool]:
+    answers = []
+    with requests.Session() as session:
+        while not stop.is_set() and len(answers) < 400:
+            response = session.get(
+                base + "/sparql",
+                params={"query": f"ASK {{ ?s ?p {len(answers)} }}"},
+                headers=JSON, timeout=30,
+            )
+            answers.append(response.status_code == 200 and "boolean" in response.json())
+            time.sleep(0.02)
+    return answers
+
+
+def test_an_engine_panic_is_a_500_and_no_worker_dies(server: str) -> None:
+    master, workers = _server_pids(server)
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        others = pool.submit(_keep_asking, server, stop)
+        crashes = [
+            requests.get(
+                server + "/sparql",
+                params={"query": f"SELECT ?o {{ ?s ?p ?o }} ORDER BY DESC(?o) LIMIT {n}"},
+                headers=JSON, timeout=30,
+            )
+            for n in range(1, 4)
+        ]
+        stop.set()
+        answers = others.result()
+    for response in crashes:
+        assert response.status_code == 500
+        error = response.json()["error"]
+        assert error["type"] == "EngineCrashed" and "SIGABRT" in error["message"]
+    assert answers and all(answers)  # everyone else was answered meanwhile
+    assert _server_pids(server) == (master, workers)  # and no worker was lost
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * " + "{" * 3000 + "}" * 3000,
+        "SELECT * { FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
+        "SELECT * { BIND(" + "CONCAT(" * 1000 + "'a'" + ")" * 1000 + " AS ?x) }",
+        "SELECT * { ?s " + "(" * 2000 + "<http://x/p>" + ")" * 2000 + " ?o }",
+        "SELECT * " + "\\u007B" * 3000 + "}" * 3000,
+    ],
+    ids=["braces", "parentheses", "concat", "path", "escaped-braces"],
+)
+def test_deep_nesting_is_a_400_before_any_parser(server: str, query: str) -> None:
+    master, workers = _server_pids(server)
+    response = requests.post(server + "/sparql", data={"query": query}, headers=JSON, timeout=30)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "QueryTooComplex" and "100 levels" in error["message"]
+    assert _server_pids(server) == (master, workers)
+
+
+def test_a_memory_hungry_query_is_stopped_with_503_under_the_limit(server: str) -> None:
+    hungry = "SELECT * { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 5"
+    master, workers = _server_pids(server)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(master))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            others = pool.submit(_keep_asking, server, stop)
+            hungry_answers = list(pool.map(
+                lambda _: requests.get(server + "/sparql", params={"query": hungry},
+                                       headers=JSON, timeout=60),
+                range(4),
+            ))
+            stop.set()
+            answers = others.result()
+    finally:
+        stop.set()
+        sampler.join()
+    for response in hungry_answers:
+        assert response.status_code == 503, response.text
+        assert response.json()["error"]["type"] in ("MemoryLimitExceeded", "Overloaded")
+    assert any(r.json()["error"]["type"] == "MemoryLimitExceeded" for r in hungry_answers)
+    assert answers and all(answers)
+    # the sampler looks every 20 ms; the limit holds within what grows in that time
+    assert peak < MEMORY_LIMIT * 1.1, f"server reached {peak / 2**20:.0f} MiB"
+    assert _server_pids(server) == (master, workers)
