@@ -107,7 +107,8 @@ def service_obfuscations(port: int) -> list[str]:
         f"PREFIX b: <http://127.0.0.1:{port}/> SELECT * {{ SERVICE b:sparql {{ ?s ?p ?o }} }}",
         f"BASE <http://127.0.0.1:{port}/> SELECT * {{ SERVICE <sparql> {{ ?s ?p ?o }} }}",
         # nested: sub-queries, EXISTS, OPTIONAL, UNION, MINUS, GRAPH
-        f"SELECT * {{ {{ SELECT * {{ {{ SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }} }} }}",
+        f"SELECT * {{ {{ SELECT * {{ {{ SELECT * {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }} }} }}"
+        " }",
         f"ASK {{ FILTER EXISTS {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
         f"SELECT * {{ ?a ?b ?c OPTIONAL {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",
         f"SELECT * {{ {{ ?a ?b ?c }} UNION {{ SERVICE <{target}> {{ ?s ?p ?o }} }} }}",

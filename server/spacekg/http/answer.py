@@ -16,9 +16,9 @@ from spacekg import negotiate
 from spacekg.cache import CacheKey, ResultCache, cache_key
 from spacekg.errors import BadRequest, QueryTimeout
 from spacekg.execution import QueryRunner
-from spacekg.sandbox import ProcessRunner
 from spacekg.http.protocol import ProtocolRequest
 from spacekg.results import Rendered
+from spacekg.sandbox import ProcessRunner
 from spacekg.sparql import inspect_query
 from spacekg.stores import Store
 
