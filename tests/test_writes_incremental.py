@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph
 from spacekg.build import BuildResult
 from spacekg.dataset import Sources, load_graph
-from spacekg.errors import WriteRejected
+from spacekg.errors import WriteForbidden, WriteRejected
 from spacekg.incremental import ShapeReach, Step, Unbounded
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from spacekg.stores.oxigraph import OxigraphStore
@@ -151,7 +151,17 @@ def test_a_write_then_its_undo_are_both_accepted_and_leave_the_same_violations(
     assert gate.violations() == baseline
 
 
+def test_write_to_the_ontology_graph_is_refused_unless_opened(gate: WriteGate) -> None:
+    before = last_record(gate) if gate.audit_log and gate.audit_log.is_file() else None
+    with pytest.raises(WriteForbidden, match="protected"):
+        gate.update(f"INSERT DATA {{ GRAPH <{ONTOLOGY_GRAPH}> {{ <{SKG}SpaceAgency> "
+                    "<http://www.w3.org/2000/01/rdf-schema#comment> \"a note\"@en } }",
+                    who="tester")
+    assert (last_record(gate) if gate.audit_log and gate.audit_log.is_file() else None) == before
+
+
 def test_write_to_the_ontology_graph_is_validated_in_full(gate: WriteGate) -> None:
+    gate.protected_graphs -= {str(ONTOLOGY_GRAPH)}  # as --open-graph does
     gate.update(f"INSERT DATA {{ GRAPH <{ONTOLOGY_GRAPH}> {{ <{SKG}SpaceAgency> "
                 "<http://www.w3.org/2000/01/rdf-schema#comment> \"a test note\"@en } }",
                 who="tester")

@@ -69,6 +69,13 @@ DEFAULTS: dict[str, Any] = {
     "WRITE_TOKENS_FILE": None,
     # JSON-lines audit of writes; default: audit.jsonl in an on-disk store's directory
     "WRITE_AUDIT_LOG": None,
+    # protected graphs (ontology, shapes, inferred) a curator may change after all
+    "WRITE_OPEN_GRAPHS": [],
+    # accept CLEAR/DROP ALL and NAMED (they empty every graph)
+    "WRITE_ALLOW_CLEAR_ALL": False,
+    # longest literal a write may store, most quads one write may change
+    "WRITE_MAX_LITERAL_CHARS": 100_000,
+    "WRITE_MAX_QUADS": 200_000,
 }
 
 

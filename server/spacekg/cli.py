@@ -136,6 +136,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--writable", action="store_true",
                    help="accept SPARQL Update and Graph Store Protocol writes from holders of "
                    "a write token (off by default: read-only); one worker process")
+    p.add_argument("--open-graph", action="append", default=[], metavar="IRI",
+                   help="with --writable: let curators change this protected graph (the "
+                   "ontology, shapes and inferred graphs refuse writes otherwise); repeatable")
+    p.add_argument("--allow-clear-all", action="store_true",
+                   help="with --writable: accept CLEAR/DROP ALL and NAMED (refused otherwise)")
     p.add_argument("--tokens-file", type=Path, default=None, metavar="FILE",
                    help="write tokens, one name:token per line (or set SPACEKG_WRITE_TOKENS)")
     p.add_argument("--audit-log", type=Path, default=None, metavar="FILE",

@@ -13,6 +13,7 @@ REPORT = ID["document/a-ac-105-1294"]
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 REFERENCE_GRAPH = GRAPH["reference"]
 INFERRED_GRAPH = GRAPH["inferred"]
+SHAPES_GRAPH = GRAPH["shapes"]
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")

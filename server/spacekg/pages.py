@@ -54,6 +54,20 @@ def page_path(iri: str) -> str | None:
     return None
 
 
+#: Schemes an IRI may have to become a link on a page; ``javascript:``, ``data:`` and the
+#: like are shown as text, never made clickable.
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def href_for(iri: str) -> str | None:
+    """Where a link to ``iri`` points: its page here, the IRI itself when it is a web or
+    mail address, else None (the IRI is shown as text)."""
+    path = page_path(iri)
+    if path is not None:
+        return path
+    return iri if iri.lower().startswith(LINK_SCHEMES) else None
+
+
 # --------------------------------------------------------------------------- home page
 
 @dataclass(frozen=True)

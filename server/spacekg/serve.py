@@ -97,6 +97,10 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
             config["WRITE_TOKENS_FILE"] = str(args.tokens_file)
         if getattr(args, "audit_log", None):
             config["WRITE_AUDIT_LOG"] = str(args.audit_log)
+        if getattr(args, "open_graph", None):
+            config["WRITE_OPEN_GRAPHS"] = list(args.open_graph)
+        if getattr(args, "allow_clear_all", False):
+            config["WRITE_ALLOW_CLEAR_ALL"] = True
     if getattr(args, "timeout", None) is not None:
         config["QUERY_TIMEOUT"] = float(args.timeout)
     if getattr(args, "max_rows", None) is not None:

@@ -37,6 +37,7 @@ from spacekg.errors import (
     QueryTooComplex,
     UnsafeQuery,
     UpdateRefused,
+    WriteForbidden,
 )
 
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
@@ -271,15 +272,39 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def check_update(text: str) -> None:
-    """Refuse the parts of SPARQL Update that reach outside the dataset.
+def check_update(text: str, *, allow_clear_all: bool = False) -> None:
+    """Refuse the parts of SPARQL Update that reach outside the dataset or wipe it.
 
     ``LOAD`` fetches a URL and ``SERVICE`` queries another endpoint, both on the client's
     behalf (SSRF): raise :class:`UnsafeQuery` for either, found on the parsed update
-    (:func:`refuse_outbound`); :class:`QueryTooComplex` past :data:`MAX_NESTING`.
+    (:func:`refuse_outbound`); :class:`QueryTooComplex` past :data:`MAX_NESTING`;
+    :class:`WriteForbidden` for ``CLEAR``/``DROP`` of ``ALL`` or ``NAMED`` graphs unless
+    ``allow_clear_all``.
     """
     check_nesting(text)
     refuse_outbound(text, update=True)
+    if allow_clear_all:
+        return
+    folded = expand_escapes(text).casefold()
+    if not (("clear" in folded or "drop" in folded) and ("all" in folded or "named" in folded)):
+        return  # neither operation can be in the request
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        operations = parseUpdate(text).request
+    except Exception as exc:  # pyparsing's ParseException, or rdflib's own errors
+        raise QuerySyntaxError(
+            f"the update mentions CLEAR or DROP and SpaceKG's safety check could not parse "
+            f"it, so it is refused: {exc}"
+        ) from None
+    for operation in operations:
+        target = operation.get("graphiri")
+        if operation.name in ("Clear", "Drop") and target in ("ALL", "NAMED"):
+            raise WriteForbidden(
+                f"{operation.name.upper()} {target} would empty every graph, the report's "
+                "included; it is refused (name the graphs to clear, or start the server with "
+                "--allow-clear-all)"
+            )
 
 
 def add_using(

@@ -60,6 +60,7 @@ from spacekg.errors import (
     GraphNotFound,
     QueryError,
     QuerySyntaxError,
+    RequestTooLarge,
     SpaceKGError,
     Unauthorized,
     UnsupportedMediaType,
@@ -67,7 +68,7 @@ from spacekg.errors import (
     WriteRejected,
 )
 from spacekg.incremental import IncrementalValidator
-from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
 from spacekg.reasoning import close_store, from_ox, refresh_inferred
 from spacekg.sparql import add_using, check_update
 from spacekg.stores import Store
@@ -89,6 +90,12 @@ _CHANGESET = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")
 _NOT_DATA = frozenset({str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH)})
 _ONTOLOGY = str(ONTOLOGY_GRAPH)
 _INFERRED = str(INFERRED_GRAPH)
+#: Graphs the build maintains: writes to them are refused unless the operator opens one.
+PROTECTED_GRAPHS = frozenset({_ONTOLOGY, _INFERRED, str(SHAPES_GRAPH)})
+#: Longest literal a write may store (the report's longest paragraph is a few thousand).
+MAX_LITERAL_CHARS = 100_000
+#: Most quads one write may add and remove together.
+MAX_WRITE_QUADS = 200_000
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
 
 
@@ -193,6 +200,10 @@ class WriteGate:
         ontology: Graph,
         audit_log: str | Path | None = None,
         incremental: bool = True,
+        protected_graphs: Iterable[str] = PROTECTED_GRAPHS,
+        allow_clear_all: bool = False,
+        max_literal_chars: int = MAX_LITERAL_CHARS,
+        max_write_quads: int = MAX_WRITE_QUADS,
     ) -> None:
         native = getattr(store, "native", None)
         if not isinstance(native, ox.Store) or getattr(store, "read_only", False):
@@ -209,6 +220,11 @@ class WriteGate:
         #: False: every write is validated in full (the reference the incremental run is
         #: tested against; also an operator's way out should the analysis ever be in doubt).
         self.incremental = incremental
+        #: graphs no write may change (the ontology, the inferred graph…), by configuration
+        self.protected_graphs = frozenset(protected_graphs)
+        self.allow_clear_all = allow_clear_all
+        self.max_literal_chars = max_literal_chars
+        self.max_write_quads = max_write_quads
 
     @property
     def native(self) -> ox.Store:
@@ -243,8 +259,9 @@ class WriteGate:
         using_graph_uris: Sequence[str] = (),
         using_named_graph_uris: Sequence[str] = (),
     ) -> WriteResult:
-        """Apply a SPARQL 1.1 Update request; raises QueryError/UnsafeQuery/WriteRejected."""
-        check_update(sparql)
+        """Apply a SPARQL 1.1 Update request; raises QueryError/UnsafeQuery/WriteRejected,
+        WriteForbidden for CLEAR/DROP ALL or NAMED (unless ``allow_clear_all``)."""
+        check_update(sparql, allow_clear_all=self.allow_clear_all)
         text = add_using(sparql, using_graph_uris, using_named_graph_uris)
         base = self.store.base_iri
 
@@ -352,6 +369,7 @@ class WriteGate:
             }
             if refreshed:
                 record["inferred"] = {"added": inferred_added, "removed": inferred_removed}
+            self._refuse_out_of_bounds(own_added, own_removed, new_graphs, gone_graphs, refreshed)
             if not (added or removed or new_graphs or gone_graphs):
                 self._audit({**record, "outcome": "accepted (no change)"})
                 return WriteResult(0, 0, tuple(sorted(touched)))
@@ -394,6 +412,39 @@ class WriteGate:
                  "seconds": round(time.monotonic() - started, 3)}
             )
         return WriteResult(len(own_added), len(own_removed), tuple(sorted(touched)))
+
+    def _refuse_out_of_bounds(
+        self,
+        added: set[ox.Quad],
+        removed: set[ox.Quad],
+        new_graphs: set[ox.NamedNode | ox.BlankNode],
+        gone_graphs: set[ox.NamedNode | ox.BlankNode],
+        refreshed: bool,
+    ) -> None:
+        """Refuse, before validation, a write that touches a protected graph, stores an
+        oversized literal or changes more quads than a write may."""
+        touched = {_graph_label(q.graph_name) for q in added | removed}
+        touched |= {g.value for g in new_graphs | gone_graphs if isinstance(g, ox.NamedNode)
+                    and not (refreshed and g.value == _INFERRED)}
+        hit = sorted(touched & self.protected_graphs)
+        if hit:
+            raise WriteForbidden(
+                f"the write would change the protected graph(s) {', '.join(hit)}; they are "
+                "maintained by the build (start the server with --open-graph IRI to curate one)"
+            )
+        if len(added) + len(removed) > self.max_write_quads:
+            raise RequestTooLarge(
+                f"the write would change {len(added) + len(removed)} quads; one write may "
+                f"change at most {self.max_write_quads}"
+            )
+        for quad in added:
+            value = quad.object
+            if isinstance(value, ox.Literal) and len(value.value) > self.max_literal_chars:
+                raise RequestTooLarge(
+                    f"a literal of {len(value.value):,} characters (object of "
+                    f"{quad.predicate.value}) is over the {self.max_literal_chars:,}-character "
+                    "limit"
+                )
 
     def _sync(self) -> _GateState:
         """The mirror of the data and its violations, rebuilt (one full validation) when the
@@ -621,6 +672,8 @@ def _parse_body(
         )
     fmt = ox.RdfFormat.from_media_type(media_type)
     assert fmt is not None
+    if fmt == ox.RdfFormat.RDF_XML:
+        refuse_dtd(body)
     try:
         return [
             (q.subject, q.predicate, q.object)
@@ -628,6 +681,29 @@ def _parse_body(
         ]
     except (SyntaxError, ValueError) as exc:
         raise BadRequest(f"the {media_type} body cannot be read: {exc}") from exc
+
+
+def refuse_dtd(body: bytes) -> None:
+    """Refuse an XML body that declares a document type with entities. Entities nest
+    (a kilobyte can expand to a hundred million characters: the "billion laughs"), and RDF
+    needs none. Read by expat, which honours the document's encoding, so a declaration is
+    found however it is spelt."""
+    import xml.parsers.expat
+
+    def refuse(*_: object) -> None:
+        raise BadRequest(
+            "the RDF/XML body declares XML entities (<!ENTITY>); they are not accepted, "
+            "write the values out"
+        )
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(body, True)
+    except xml.parsers.expat.ExpatError:
+        return  # not well-formed: the RDF/XML parser says why
 
 
 __all__ = [

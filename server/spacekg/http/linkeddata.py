@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from rdflib import OWL, RDF, Dataset, Graph, Namespace, URIRef
@@ -108,6 +109,7 @@ def represent(path: str, fmt: Format, body: bytes | str, *, negotiated: bool,
     ``path`` (without suffix)."""
     response = Response(body, status, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    path = quote(path, safe="/:@!$&'()*+,;=-._~%")  # headers are ASCII: an IRI becomes a URI
     response.headers["Content-Location"] = f"/{path}.{fmt.extension}"
     response.headers["Link"] = ", ".join(
         f'</{path}.{alt.extension}>; rel="alternate"; type="{alt.media_type}"'

@@ -157,11 +157,29 @@ def parse_request(
         raise BadRequest(f"the request carries {len(updates)} updates; send exactly one")
     if queries and updates:
         raise BadRequest("the request carries both a query and an update; send one operation")
+    for name, iris in (
+        ("default-graph-uri", request.default_graph_uris),
+        ("named-graph-uri", request.named_graph_uris),
+        ("using-graph-uri", request.using_graph_uris),
+        ("using-named-graph-uri", request.using_named_graph_uris),
+    ):
+        _require_iris(name, iris)
     request.query = queries[0] if queries else None
     request.update = updates[0] if updates else None
     request.formats = formats
     request.version = _version(versions)
     return request
+
+
+def _require_iris(name: str, values: list[str]) -> None:
+    """Graph parameters name graphs by absolute IRI; anything else is the client's error."""
+    import pyoxigraph as ox
+
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError as exc:
+            raise BadRequest(f"{name}={value[:200]!r} is not an absolute IRI: {exc}") from None
 
 
 def _version(versions: list[str]) -> str | None:

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from spacekg.description import service_description
 from spacekg.errors import BadRequest, RequestTooLarge, UpdateRefused
 from spacekg.http.answer import answer_query
+from spacekg.http.body import read_body
 from spacekg.http.protocol import parse_request
 from spacekg.http.rdfdoc import rdf_response
 from spacekg.serving import get_serving, get_store
@@ -21,13 +22,9 @@ sparql_bp = Blueprint("sparql", __name__)
 @sparql_bp.route("/sparql", methods=["GET", "POST"], strict_slashes=False)
 def endpoint() -> Response:
     limit = int(current_app.config["MAX_REQUEST_BYTES"])
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestTooLarge(
-            f"the request body is {request.content_length} bytes; the limit is {limit}"
-        )
     if len(request.query_string) > limit:
         raise RequestTooLarge(f"the URL query string is over the {limit}-byte limit")
-    body = request.get_data(cache=False)  # a GET with a body is refused (protocol.py)
+    body = read_body()  # a GET with a body is refused (protocol.py)
     protocol = parse_request(
         request.method, request.query_string, request.headers.get("Content-Type"), body
     )

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from spacekg.linkeddata import Description, readable_name
-from spacekg.pages import LANGUAGES, choose_language, page_path, quote_for
+from spacekg.pages import LANGUAGES, choose_language, href_for, page_path, quote_for
 from spacekg.search import IndexCache, SearchIndex
 from spacekg.serving import get_store
 from spacekg.shaclreport import LatestReport
@@ -81,7 +81,7 @@ def with_language_cookie(response: Response) -> Response:
 def page_context(lang: str) -> dict[str, Any]:
     """Variables every template uses."""
     return {"ui": UI[lang], "lang": lang, "other_lang": "zh" if lang == "en" else "en",
-            "page_path": page_path, "label_of": label_of,
+            "page_path": page_path, "href_for": href_for, "label_of": label_of,
             "quote_for": quote_for}
 
 

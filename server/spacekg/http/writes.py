@@ -17,12 +17,14 @@ from flask import Blueprint, Flask, Response, current_app, request
 from markupsafe import escape
 
 from spacekg import negotiate
-from spacekg.errors import BadRequest, RequestTooLarge
+from spacekg.errors import BadRequest
 from spacekg.export import changeset_lines, changeset_table
+from spacekg.http.body import read_body
 from spacekg.http.protocol import ProtocolRequest, decode_params, parse_request
 from spacekg.serving import get_store
 from spacekg.writes import (
     GRAPH_FORMATS,
+    PROTECTED_GRAPHS,
     GraphTarget,
     WriteGate,
     WriteResult,
@@ -52,11 +54,17 @@ class _Writes:
                 from spacekg.dataset import Sources, load_graph
 
                 sources = Sources.packaged()
+                config = current_app.config
+                opened = set(config.get("WRITE_OPEN_GRAPHS") or ())
                 self.gate = WriteGate(
                     store,
                     shapes=load_graph(sources.shapes),
                     ontology=load_graph(sources.ontology),
                     audit_log=self.audit_log or default_audit_log(store),
+                    protected_graphs=PROTECTED_GRAPHS - opened,
+                    allow_clear_all=bool(config.get("WRITE_ALLOW_CLEAR_ALL")),
+                    max_literal_chars=int(config["WRITE_MAX_LITERAL_CHARS"]),
+                    max_write_quads=int(config["WRITE_MAX_QUADS"]),
                 )
             return self.gate
 
@@ -90,14 +98,6 @@ def _who() -> str:
     return authorise(request.headers.get("Authorization"), _state().tokens)
 
 
-def _check_size() -> None:
-    limit = int(current_app.config["MAX_REQUEST_BYTES"])
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestTooLarge(
-            f"the request body is {request.content_length} bytes; the limit is {limit}"
-        )
-
-
 def handle_update(protocol: ProtocolRequest) -> Response:
     """Answer a SPARQL Update request already read by ``/sparql`` (or ``/update``)."""
     who = _who()
@@ -118,8 +118,7 @@ def handle_update(protocol: ProtocolRequest) -> Response:
 @writes_bp.route("/update", methods=["POST"])
 def update() -> Response:
     _who()
-    _check_size()
-    body = request.get_data(cache=False)
+    body = read_body()
     protocol = parse_request(
         "POST", request.query_string, request.headers.get("Content-Type"), body
     )
@@ -144,12 +143,11 @@ def graph_store() -> Response:
         response.headers["Cache-Control"] = "no-cache"
         return response
     who = _who()
-    _check_size()
+    body = read_body()
     gate = gate_state.gate_for()
     if request.method == "DELETE":
         return _done(gate.delete_graph(target, who=who), 204)
     media_type = (request.mimetype or "").lower()
-    body = request.get_data(cache=False)
     if request.method == "PUT":
         result = gate.replace_graph(target, body, media_type, who=who)
     else:
