@@ -4,16 +4,14 @@ command's options, in that order of precedence (options last)."""
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from pathlib import Path
 
 import pytest
-from gunicorn.workers.gthread import ThreadWorker
 from live_server import FIXTURES
 from spacekg.app import create_app
 from spacekg.errors import ConfigError
-from spacekg.serve import app_config, default_workers, gunicorn_options
+from spacekg.serve import app_config, default_workers, server_options
 from spacekg.serving import parse_graphs
 
 
@@ -104,15 +102,15 @@ def test_no_report_with_a_store_directory_loads_the_graphs_there(tmp_path: Path)
     assert response.get_data(as_text=True).splitlines() == ["n", "6"]
 
 
-def test_gunicorn_runs_threaded_workers_with_a_margin_over_the_query_timeout() -> None:
-    options = gunicorn_options(serve_args(port=8123), {"QUERY_TIMEOUT": 30.0})
-    assert options["bind"] == "127.0.0.1:8123"
-    worker = options["worker_class"]
-    module, _, name = worker.rpartition(".")
-    assert issubclass(getattr(importlib.import_module(module), name), ThreadWorker)
+def test_granian_serves_the_wsgi_app_with_a_head_timeout_and_replaces_dead_workers() -> None:
+    from granian.constants import Interfaces
+
+    options = server_options(serve_args(port=8123), {"QUERY_TIMEOUT": 30.0})
+    assert (options["address"], options["port"]) == ("127.0.0.1", 8123)
+    assert options["interface"] == Interfaces.WSGI
     assert options["workers"] == default_workers()
-    assert options["timeout"] > 30 and options["graceful_timeout"] > 30
-    assert options["preload_app"] is True
+    assert options["respawn_failed_workers"] is True
+    assert 0 < options["http1_settings"].header_read_timeout <= 30_000
 
 
 class _Built:

@@ -6,6 +6,7 @@ refused, unchanged, no connection made — never about timings.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -227,6 +228,14 @@ def test_writable_server_refuses_load_and_service_in_updates(
             response = requests.get(base + "/sparql", params={"query": query}, headers=auth,
                                     timeout=30)
             assert response.status_code in (400, 403), (query, response.text)
+        # the worker itself cannot connect: a JSON-LD body naming a remote context
+        jsonld = json.dumps({"@context": f"http://127.0.0.1:{bait.port}/context.jsonld",
+                             "@id": "http://example.org/a", "b": 1})
+        response = requests.put(
+            base + "/graph-store?graph=http://example.org/g", data=jsonld.encode(), timeout=30,
+            headers={**auth, "Content-Type": "application/ld+json"},
+        )
+        assert response.status_code == 400, response.text
         assert _triples(base) == size  # nothing was written
     assert bait.connections == before == 0
 
@@ -376,3 +385,86 @@ def test_a_memory_hungry_query_is_stopped_with_503_under_the_limit(server: str) 
     # the sampler looks every 20 ms; the limit holds within what grows in that time
     assert peak < MEMORY_LIMIT * 1.1, f"server reached {peak / 2**20:.0f} MiB"
     assert _server_pids(server) == (master, workers)
+
+
+# -- idle and slow clients -------------------------------------------------------------------
+
+
+class SlowClients:
+    """``idle`` connections that send nothing and ``trickling`` ones that send a request head
+    one byte at a time, for as long as the context lasts (at most ``seconds``)."""
+
+    def __init__(self, base: str, *, idle: int, trickling: int, seconds: float = 60) -> None:
+        host, _, port = base.removeprefix("http://").partition(":")
+        self.address = (host, int(port))
+        self.idle, self.trickling, self.seconds = idle, trickling, seconds
+        self.sockets: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def __enter__(self) -> SlowClients:
+        for _ in range(self.idle):
+            self.sockets.append(socket.create_connection(self.address, timeout=5))
+        for _ in range(self.trickling):
+            thread = threading.Thread(target=self._trickle, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        time.sleep(1.0)  # every trickler has sent a few bytes
+        return self
+
+    def _trickle(self) -> None:
+        head = b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 10_000
+        deadline = time.monotonic() + self.seconds
+        sock = socket.create_connection(self.address, timeout=5)
+        try:
+            for byte in head:
+                if self.stop.is_set() or time.monotonic() > deadline:
+                    break
+                try:
+                    sock.send(bytes([byte]))
+                except OSError:  # cut off by the server: come back, as an attacker would
+                    sock.close()
+                    sock = socket.create_connection(self.address, timeout=5)
+                self.stop.wait(0.3)
+        finally:
+            sock.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for sock in self.sockets:
+            sock.close()
+
+
+def _fresh_clients_are_answered(base: str, count: int = 30) -> list[int]:
+    statuses = []
+    for _ in range(count):
+        response = requests.get(base + "/sparql", params={"query": "ASK {}"}, headers=JSON,
+                                timeout=5)
+        statuses.append(response.status_code)
+        time.sleep(0.05)
+    return statuses
+
+
+def test_idle_and_trickling_clients_do_not_stop_the_read_only_server(server: str) -> None:
+    with SlowClients(server, idle=200, trickling=50):
+        assert _fresh_clients_are_answered(server) == [200] * 30
+
+
+def test_idle_and_trickling_clients_do_not_stop_the_writable_server(
+    built: BuildResult, tmp_path: Path
+) -> None:
+    env = {"SPACEKG_WRITE_TOKENS": f"alice:{TOKEN}"}
+    args = ("--writable", "--build-dir", str(built.build_dir),
+            "--store", f"oxigraph:{tmp_path / 'store'}")
+    with live_server(*args, env=env, ready_within=120) as base, SlowClients(
+        base, idle=200, trickling=50
+    ):
+        assert _fresh_clients_are_answered(base) == [200] * 30
+        put = requests.put(
+            base + "/graph-store?graph=http://example.org/slow", data=b"<http://example.org/a> "
+            b"<http://example.org/b> 1 .", timeout=30,
+            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/turtle"},
+        )
+        assert put.status_code == 201

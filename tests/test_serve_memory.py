@@ -1,5 +1,5 @@
-"""An in-memory Oxigraph served by gunicorn: loaded once in the master, which lets go of it
-once the workers are forked; a worker started later loads its own copy."""
+"""An in-memory Oxigraph served by Granian: each worker loads its own copy, and a worker
+that dies is replaced by one that loads the same data."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 
 import requests
-from live_server import AGENCIES_GRAPH, fixture_graph_args, live_server
-from spacekg.serve import master_lets_go
-from spacekg.serving import Serving
+from live_server import fixture_graph_args, live_server
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -42,32 +40,13 @@ def _count(base: str) -> int:
     return int(response.text.splitlines()[1])
 
 
-def test_only_in_memory_oxigraph_is_let_go_by_the_master() -> None:
-    assert master_lets_go({"STORE": "oxigraph", "EAGER_STORE": True})
-    assert not master_lets_go({"STORE": "memory", "EAGER_STORE": True})
-    assert not master_lets_go({"STORE": "oxigraph:/some/dir", "EAGER_STORE": False})
-
-
-def test_a_released_store_is_opened_again_with_the_same_data() -> None:
-    from spacekg.app import DEFAULTS
-
-    graphs = [(AGENCIES_GRAPH, str(Path(__file__).parent / "fixtures/server/agencies.ttl"))]
-    serving = Serving({**DEFAULTS, "STORE": "oxigraph", "GRAPHS": graphs}, None)
-    first = serving.store()
-    size = first.triple_count()
-    assert serving.release_store() is True
-    assert serving.release_store() is False
-    again = serving.store()
-    assert again is not first and again.triple_count() == size > 0
-
-
-def test_a_worker_started_after_the_master_let_go_serves_the_same_data() -> None:
+def test_a_killed_worker_is_replaced_by_one_that_serves_the_same_data() -> None:
     with live_server("--no-report", "--workers", "2", *fixture_graph_args()) as base:
         port = base.rsplit(":", 1)[1]
         expected = _count(base)
         assert expected > 0
         deadline = time.monotonic() + 30
-        while True:  # gunicorn forks its workers one after the other
+        while True:  # the workers start one after the other
             pids = _pids_serving(port)
             workers = [p for p in pids if _parent(p) in pids]
             if len(workers) == 2 or time.monotonic() > deadline:
@@ -82,5 +61,5 @@ def test_a_worker_started_after_the_master_let_go_serves_the_same_data() -> None
                 break
             time.sleep(0.2)
         else:
-            raise AssertionError("gunicorn did not start a new worker")
+            raise AssertionError("no new worker was started")
         assert {_count(base) for _ in range(20)} == {expected}

@@ -401,7 +401,7 @@ def test_a_reader_during_a_large_write_sees_the_old_or_the_new_state(app: Flask)
 
 def test_serve_writable_opens_the_disk_store_for_writing_with_one_worker(tmp_path: Path) -> None:
     from spacekg.cli import _parser
-    from spacekg.serve import app_config, gunicorn_options
+    from spacekg.serve import app_config, server_options
 
     tokens = tmp_path / "tokens"
     tokens.write_text("alice:aaa\n", encoding="utf-8")
@@ -414,7 +414,7 @@ def test_serve_writable_opens_the_disk_store_for_writing_with_one_worker(tmp_pat
     config = app_config(args, env={})
     assert config["WRITABLE"] is True and config["STORE_READ_ONLY"] is False
     assert config["WRITE_TOKENS_FILE"] == str(tokens)
-    assert gunicorn_options(args, config)["workers"] == 1
+    assert server_options(args, config)["workers"] == 1
     assert "aaa" not in repr(config)
 
 

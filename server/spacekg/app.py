@@ -3,7 +3,7 @@
 ``create_app(config)`` takes the defaults below, then ``SPACEKG_*`` environment variables
 (``SPACEKG_QUERY_TIMEOUT=10``, values parsed as JSON when they are JSON), then ``config``.
 Nothing is opened at import time; the store opens on first use (or at once with
-EAGER_STORE, which ``spacekg serve`` sets for rdflib's in-memory store so gunicorn workers
+EAGER_STORE, which ``spacekg serve`` sets for rdflib's in-memory store so server workers
 inherit the loaded data; an in-memory Oxigraph is loaded by each worker, ``serve.py``).
 """
 
@@ -87,7 +87,7 @@ def create_app(
     """Build the SpaceKG web app.
 
     ``on_runaway`` is called (from a timer thread) when a timed-out query cannot be stopped
-    inside this process; ``spacekg serve`` passes one that recycles the gunicorn worker.
+    inside this process; ``spacekg serve`` passes one that recycles the worker.
     Raises ConfigError / InputError when EAGER_STORE is set and the store cannot be opened.
     """
     app = Flask("spacekg")

@@ -373,7 +373,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     _setup_logging()  # a first start builds for ~20 s: say so, and where it then listens
-    # Imported here so that build/query/validate never pay for gunicorn and Flask.
+    # Imported here so that build/query/validate never pay for Granian and Flask.
     serve = importlib.import_module("spacekg.serve")
     return int(serve.main(args) or 0)
 

@@ -1,18 +1,15 @@
-"""Run queries under a time limit, and stop the ones that overrun.
+"""Run queries under a time limit in this process, and stop the ones that overrun.
 
-Neither pyoxigraph nor rdflib can cancel a query from Python (DESIGN.md §6). Two ways keep
-the promise that a client hears of its timeout at the limit. When the HTTP layer can answer
-from another thread (under gunicorn it writes to the client's socket), the query runs in the
-request thread and one watchdog thread per process fires at the deadline (``Watchdog``):
-no hand-off, which is a fifth of a point lookup's cost. Otherwise each query runs on a daemon
-thread of a small per-process pool while the request thread waits for it with a deadline.
-Either way, on timeout the client gets its answer at once and the query is asked to stop at
-the next row (streaming SELECT/CONSTRUCT stop there). A query still running after a
-grace period is stuck inside the engine (sorting, aggregating): ``on_runaway`` is called, and
-under gunicorn it makes this worker finish its other requests and exit, so the process — the
-only thing that can stop such a query — is replaced by a fresh one (``serve.py``). Threads
-cost nothing per query compared with sending queries to a separate process, and pyoxigraph
-releases the GIL while it evaluates, so the pool gives real concurrency.
+For stores whose queries run inside the server worker (rdflib's, an in-memory Oxigraph, a
+remote engine); an on-disk Oxigraph runs client queries in query processes instead
+(``sandbox.py``). Neither pyoxigraph nor rdflib can cancel a query from Python (DESIGN.md
+§6): each query runs on a daemon thread of a small per-process pool while the request thread
+waits for it with a deadline. On timeout the client gets its answer at once and the query is
+asked to stop at the next row (streaming SELECT/CONSTRUCT stop there). A query still running
+after a grace period is stuck inside the engine (sorting, aggregating): ``on_runaway`` is
+called, and under ``spacekg serve`` it makes this worker exit, so the process — the only thing
+that can stop such a query — is replaced by a fresh one (``serve.py``). pyoxigraph releases
+the GIL while it evaluates, so the pool gives real concurrency.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -93,70 +89,6 @@ class _Job(_Claimable):
         self.error: BaseException | None = None
 
 
-class ClientAnswered(Exception):
-    """The watchdog has already answered this request's client (503) and closed its
-    connection: there is nothing left to send."""
-
-
-class _Watch(_Claimable):
-    """A deadline being watched: whoever claims it first — the request finishing, or the
-    watchdog firing — decides what the client gets."""
-
-    __slots__ = ("deadline", "fire")
-    open = "running"
-
-    def __init__(self, deadline: float, fire: Callable[[], None]) -> None:
-        super().__init__()
-        self.deadline = deadline
-        self.fire = fire
-
-
-class Watchdog:
-    """One thread per process that fires callbacks at deadlines.
-
-    Registering and finishing cost a set insert and delete: nobody is woken. The
-    thread looks at the watches in flight (a handful: one per busy request thread) at the
-    nearest deadline, and at least every ``TICK`` seconds for watches registered since;
-    a finished watch is simply gone. (A heap of every watch until its deadline, as before,
-    held tens of thousands of entries at a few thousand queries a second.)
-    """
-
-    TICK = 0.25
-
-    def __init__(self) -> None:
-        self._active: set[_Watch] = set()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="spacekg-watchdog", daemon=True)
-        self._thread.start()
-
-    def watch(self, seconds: float, fire: Callable[[], None]) -> _Watch:
-        entry = _Watch(time.monotonic() + seconds, fire)
-        self._active.add(entry)
-        if seconds < self.TICK:
-            self._wake.set()  # sooner than the thread would look
-        return entry
-
-    def finished(self, entry: _Watch) -> None:
-        self._active.discard(entry)
-
-    def _run(self) -> None:
-        while True:
-            now = time.monotonic()
-            nearest = now + self.TICK
-            for entry in list(self._active):
-                if entry.deadline > now:
-                    nearest = min(nearest, entry.deadline)
-                    continue
-                self._active.discard(entry)
-                if entry.claim("fired"):
-                    try:
-                        entry.fire()
-                    except Exception:  # a watchdog that dies would stop every later limit
-                        log.exception("answering a timed-out request failed")
-            self._wake.wait(max(0.0, nearest - time.monotonic()))
-            self._wake.clear()
-
-
 class QueryRunner:
     """A pool of ``threads`` daemon threads that evaluate and serialise queries.
 
@@ -183,7 +115,6 @@ class QueryRunner:
         for thread in self._threads:
             thread.start()
         self.runaways = 0
-        self._watchdog: Watchdog | None = None
 
     def _serve(self) -> None:
         while True:
@@ -243,17 +174,9 @@ class QueryRunner:
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
         timeout: float | None = None,
-        answer_timeout: Callable[[QueryTimeout], None] | None = None,
     ) -> Rendered:
-        """Evaluate ``sparql`` on ``store`` and serialise it as ``fmt``, within the limit.
-
-        With ``answer_timeout`` (a way to answer the client from another thread: the HTTP
-        layer writes to the connection) the query runs in the calling thread, saving the
-        hand-off to the pool — a tenth of a millisecond and two thread switches, a fifth of
-        a point lookup under load. At the limit the watchdog calls ``answer_timeout``, and
-        the caller gets :class:`ClientAnswered` when (if) the engine returns. Without it, the
-        pool runs the query while the caller waits with a deadline.
-        """
+        """Evaluate ``sparql`` on ``store`` and serialise it as ``fmt``, within the limit:
+        the pool runs the query while the caller waits with a deadline."""
         limit = self.timeout if timeout is None else timeout
 
         def work(cancel: Cancel) -> Rendered:
@@ -269,38 +192,7 @@ class QueryRunner:
                 result = replace(result, triples=_stoppable(result.triples, cancel))
             return render(result, fmt, max_rows=max_rows, cancel=cancel)
 
-        if answer_timeout is None:
-            return self.submit(work, timeout=limit)
-        return self._inline(work, limit, answer_timeout)
-
-    def _inline(
-        self,
-        work: Callable[[Cancel], Rendered],
-        limit: float,
-        answer_timeout: Callable[[QueryTimeout], None],
-    ) -> Rendered:
-        cancel = Cancel()
-
-        def fire() -> None:
-            cancel.set()  # a streaming answer stops at its next row
-            answer_timeout(_timeout(limit))
-            self._after_grace(lambda: watch.state != "finished")
-
-        if self._watchdog is None:
-            self._watchdog = Watchdog()
-        watch = self._watchdog.watch(limit, fire)
-        try:
-            rendered = work(cancel)
-        except Stopped:
-            rendered = None
-        finally:
-            self._watchdog.finished(watch)
-        if not watch.claim("done"):
-            watch.state = "finished"
-            raise ClientAnswered()
-        if rendered is None:  # stopped without the watchdog: cannot happen, but be plain
-            raise _timeout(limit)
-        return rendered
+        return self.submit(work, timeout=limit)
 
 
 def _timeout(limit: float) -> QueryTimeout:

@@ -3,9 +3,9 @@
 The first wall refuses ``SERVICE`` and ``LOAD`` on the parsed request (``sparql.py``). This
 one makes sure that, even if a query slipped past it (a parser that disagrees with the
 engine's), the engine has no way to open a connection: a seccomp filter (through libseccomp,
-``pyseccomp``) makes ``socket()`` fail with ``EPERM`` for every address family but local
-``AF_UNIX`` sockets, and ``connect()`` fail for every socket that might have been inherited.
-Oxigraph's ``SERVICE`` client, rdflib's URL fetching and DNS look-ups all need one of them.
+``pyseccomp``) makes ``connect()`` and ``sendto()`` to an address fail with ``EPERM`` and,
+in a query process, ``socket()`` too for every address family but local ``AF_UNIX``.
+Oxigraph's ``SERVICE`` client, rdflib's URL fetching and DNS look-ups all need them.
 
 Query processes (``sandbox.py``) install it always; a server worker installs it when its
 store is local (a remote store is reached over the network, on purpose). A filter cannot be
@@ -26,11 +26,13 @@ class NetworkWallUnavailable(RuntimeError):
     """libseccomp (Debian's ``libseccomp2``) or the kernel's seccomp filters are missing."""
 
 
-def deny_outbound_network(*, allow_connect: bool = False) -> None:
-    """Forbid this process (all its threads) to open network sockets from now on.
+def deny_outbound_network(*, allow_sockets: bool = False) -> None:
+    """Forbid this process (all its threads) to reach out over the network from now on.
 
-    ``allow_connect`` keeps ``connect()`` for ``AF_UNIX`` sockets created later (a gunicorn
-    worker has none it needs; a query process has none either). Raises
+    By default no socket but ``AF_UNIX`` can be created and no socket can connect (a query
+    process). ``allow_sockets`` keeps ``socket()`` for a server that creates sockets for
+    what it accepts (Granian's worker does); ``connect()`` and ``sendto()`` with an address
+    still fail, so nothing can be sent anywhere the server was not called from. Raises
     :class:`NetworkWallUnavailable` when the filter cannot be installed.
     """
     try:
@@ -41,20 +43,27 @@ def deny_outbound_network(*, allow_connect: bool = False) -> None:
         rules = seccomp.SyscallFilter(seccomp.ALLOW)
         rules.set_attr(seccomp.Attr.CTL_TSYNC, 1)
         refuse = seccomp.ERRNO(errno.EPERM)
-        rules.add_rule(refuse, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
-        if not allow_connect:
-            # an inherited or passed network socket still cannot connect anywhere
-            rules.add_rule(refuse, "connect")
+        if not allow_sockets:
+            rules.add_rule(refuse, "socket", seccomp.Arg(0, seccomp.NE, socket.AF_UNIX))
+        # an inherited or newly made socket still cannot connect, or send a datagram, anywhere
+        rules.add_rule(refuse, "connect")
+        rules.add_rule(refuse, "sendto", seccomp.Arg(4, seccomp.NE, 0))
         rules.load()
     except OSError as exc:
         raise NetworkWallUnavailable(f"the seccomp filter could not be loaded: {exc}") from exc
 
 
 def network_is_denied() -> bool:
-    """True when this process cannot create a network socket (the wall is up)."""
+    """True when this process cannot connect to anything over the network (the wall is up)."""
     try:
         probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     except PermissionError:
         return True
-    probe.close()
+    with probe:
+        try:
+            probe.connect(("127.0.0.1", 9))
+        except PermissionError:
+            return True
+        except OSError:
+            return False
     return False

@@ -38,7 +38,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -189,14 +189,12 @@ class ProcessRunner:
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
         timeout: float | None = None,
-        answer_timeout: Callable[[QueryTimeout], None] | None = None,
     ) -> Rendered:
         """Evaluate ``sparql`` in a query process and return its serialised answer.
 
         Raises what the evaluation raised (QuerySyntaxError, QueryError…), QueryTimeout at
         the limit, MemoryLimitExceeded, EngineCrashed, or Overloaded when no process became
-        free within the limit. ``answer_timeout`` is not needed: the limit is kept exactly,
-        by killing the process.
+        free within the limit. The limit is kept exactly, by killing the process.
         """
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit

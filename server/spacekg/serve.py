@@ -1,26 +1,27 @@
-"""``spacekg serve``: build if needed, then serve the app with gunicorn.
+"""``spacekg serve``: build if needed, then serve the app with Granian.
 
 Choices, and why:
 
-* gunicorn ``gthread`` workers, one per core (2 here), 4 threads each. Queries are CPU work
-  in Oxigraph, which releases the GIL, so threads of one worker overlap; a second process
-  lets the Python half (Flask, serialisation) use the second core too. More processes than
-  cores only add memory. The worker class is gthread's with a short path for plain
-  ``/sparql`` queries (``http/worker.py``): gunicorn's per-request Python was most of a
-  point lookup's cost.
+* Granian (a maintained HTTP server written in Rust, serving the WSGI app): connections, request
+  heads and keep-alive are handled by its event loop, so idle and slow clients cost a socket,
+  not a thread. gunicorn's threaded worker gave each connection that had sent a byte a thread
+  until its head was complete: 8 clients trickling a head one byte at a time, or a few dozen
+  idle connections, stopped the server answering anyone (issue 11). SpaceKG's own gunicorn
+  worker, with a hand-written HTTP parser for speed, is gone: Granian is as fast (see
+  ``bench/README.md``). A head must arrive within ``HEADER_READ_TIMEOUT``.
+* One worker process per core (2 here), with ``SPACEKG_THREADS`` (4) threads each for the
+  WSGI app. Client queries on an on-disk Oxigraph run in each worker's query processes
+  (``sandbox.py``); the worker's own threads only parse, wait and write.
 * The default store is the build's on-disk Oxigraph directory, opened read-only by every
-  worker: no worker holds the dataset in its heap (RSS stays in the tens of MB at 1M
-  triples; the OS page cache is shared) and a new worker is ready in milliseconds.
-  ``--in-memory`` trades that for speed: the dataset is loaded into an in-memory Oxigraph in
-  the master, where RocksDB's lookups no longer cost (joins and aggregates 5–10× faster at
-  a million triples).
-  rdflib's in-memory store (``--store memory``) is loaded once in the master
-  (``preload_app``) and inherited by the workers; an in-memory Oxigraph (``--in-memory``,
-  ``--graph`` with the report) is loaded by each worker (see ``loads_per_worker``).
-* A query that overruns its limit is answered 503 at once; if it cannot be stopped inside
-  the engine, its worker is told to finish its other requests and exit (SIGTERM to itself,
-  gunicorn's graceful shutdown) and the master starts a fresh one: the process is the unit
-  that can be stopped (DESIGN.md §6).
+  worker and query process: no worker holds the dataset in its heap and a new one is ready
+  in milliseconds. ``--in-memory`` loads the dataset into an in-memory Oxigraph in each
+  worker instead (joins and aggregates 5–10× faster at a million triples; queries then run
+  in the worker, without the query processes' containment).
+* A worker that dies is replaced (``respawn_failed_workers``). A query that overruns its
+  limit is answered 503 at once; a query process is killed on the spot; a query running in
+  the worker (in-memory stores) that cannot be stopped makes its worker exit after draining,
+  and Granian starts a fresh one: the process is the unit that can be stopped (DESIGN.md §6).
+* Workers give up the network (``netguard``) unless the store is remote.
 
 Environment: every ``SPACEKG_*`` setting of ``app.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
 ``SPACEKG_MAX_ROWS``…), plus ``SPACEKG_HOST``, ``SPACEKG_PORT``, ``SPACEKG_WORKERS``,
@@ -31,10 +32,9 @@ command-line options win.
 from __future__ import annotations
 
 import argparse
-import ctypes
+import json
 import logging
 import os
-import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_STORE = "oxigraph"
-#: gunicorn's gthread worker with a short path for plain queries (``http/worker.py``).
-WORKER_CLASS = "spacekg.http.worker.SpaceKGWorker"
 
 
 def default_workers() -> int:
@@ -62,12 +60,12 @@ DRAIN_SECONDS = 1.0
 
 
 def recycle_worker(reason: str) -> None:
-    """Make this gunicorn worker stop taking requests, finish the others and exit; the
-    master replaces it. The thread stuck in the engine can never finish, and gunicorn (and
-    then Python) would wait for it, so after ``DRAIN_SECONDS`` the process ends itself."""
+    """Make this worker finish its other requests and exit; Granian starts a fresh one. The
+    thread stuck in the engine can never finish, and Python would wait for it at exit, so
+    after ``DRAIN_SECONDS`` the process ends itself, with a failure code (a worker that
+    exits cleanly is not replaced)."""
     log.warning("recycling worker %d: %s", os.getpid(), reason)
-    os.kill(os.getpid(), signal.SIGTERM)
-    timer = threading.Timer(DRAIN_SECONDS, os._exit, args=(0,))
+    timer = threading.Timer(DRAIN_SECONDS, os._exit, args=(70,))
     timer.daemon = True
     timer.start()
 
@@ -196,7 +194,17 @@ def _fill_disk_store(directory: Path, nquads: Path | None, graphs: list[tuple[st
         del store
 
 
-def gunicorn_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+#: Milliseconds a client has to send a complete request head.
+HEADER_READ_TIMEOUT_MS = 10_000
+#: The environment variable that carries the app's settings to the worker processes.
+CONFIG_ENV = "SPACEKG_SERVE_CONFIG"
+
+
+def server_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
+    """Granian's settings: address, workers, threads, timeouts."""
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
     env = os.environ
     host = getattr(args, "host", None) or DEFAULT_HOST
     if host == DEFAULT_HOST and env.get("SPACEKG_HOST"):
@@ -212,116 +220,55 @@ def gunicorn_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[s
             log.warning("--writable serves with one worker process (asked for %d)", workers)
         workers = 1
     threads = int(env.get("SPACEKG_THREADS") or 4)
-    timeout = float(config.get("QUERY_TIMEOUT") or env.get("SPACEKG_QUERY_TIMEOUT") or 30)
     return {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "address": host,
+        "port": int(port),
+        "interface": Interfaces.WSGI,
         "workers": workers or default_workers(),
-        "worker_class": WORKER_CLASS,
-        "threads": threads,
-        # the arbiter only kills a worker whose main loop stalls; queries run on threads
-        "timeout": int(timeout + 30),
-        "graceful_timeout": int(timeout + 5),
-        "keepalive": 5,
-        "preload_app": True,
-        "limit_request_line": 8190,
-        "errorlog": "-",
-        "loglevel": "info",
-        "proc_name": "spacekg",
-        # no control socket: several servers (tests, benchmarks) run side by side
-        "control_socket_disable": True,
+        "blocking_threads": threads,
+        "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
+        "respawn_failed_workers": True,
+        "respawn_interval": 0.5,
+        "backlog": 2048,
+        "log_access": False,
     }
 
 
-def master_lets_go(config: dict[str, Any]) -> bool:
-    """Whether the master drops its copy of the store once the workers are forked.
-
-    An in-memory Oxigraph is loaded once in the master and inherited by the workers, but the
-    sharing does not last: reading the store touches its pages, so each worker soon holds a
-    private copy and the master's is one copy too many (at a million triples: 1.16 GB RSS
-    with it, 0.84 GB without). Loading in each worker instead would double the start-up
-    (two loads compete for the cores). So the master loads, forks, then lets go; a worker
-    started later (one recycled after a runaway query) loads its own copy.
-    """
-    return config.get("STORE") == "oxigraph" and bool(config.get("EAGER_STORE"))
-
-
-def prepare_worker(app: Flask, *, open_store: bool) -> Any:
-    """A gunicorn ``post_fork`` hook. Unless the store is remote, the worker gives up the
-    network (``netguard``: nothing it runs — a JSON-LD context, an RDF/XML entity, a query
-    that slipped past the checks — can make it connect anywhere). With ``open_store``, it
-    has the store before it takes requests (a worker forked after the master let go loads
-    it); a store that cannot be loaded stops the server with its reason (no traceback)."""
+def worker_app() -> Flask:
+    """The app of one worker process (Granian's factory): the settings come from the
+    master through :data:`CONFIG_ENV`. The worker gives up the network unless its store is
+    remote, and opens the store before it takes requests: a store that cannot be opened
+    stops the worker with its reason (no traceback)."""
     from spacekg import netguard
+    from spacekg.app import create_app
     from spacekg.errors import SpaceKGError
     from spacekg.serving import get_serving
 
-    remote = str(app.config.get("STORE", "")).startswith(("http:", "https:"))
-
-    def post_fork(server: object, worker: object) -> None:
-        if not remote:
-            try:
-                netguard.deny_outbound_network()
-            except netguard.NetworkWallUnavailable as exc:
-                log.warning("worker %d keeps network access: %s", os.getpid(), exc)
-        if open_store:
-            try:
-                get_serving(app).store()
-            except SpaceKGError as exc:
-                log.error("%s", exc)
-                raise SystemExit(3) from None  # gunicorn's "worker failed to boot": it stops
-
-    return post_fork
-
-
-def _release_in_master(app: Flask) -> None:
-    from spacekg.serving import get_serving
-
-    if get_serving(app).release_store():
-        try:  # give the freed heap back to the system (glibc keeps it otherwise)
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
+    config = json.loads(os.environ[CONFIG_ENV])
+    if not str(config.get("STORE", "")).startswith(("http:", "https:")):
+        try:
+            netguard.deny_outbound_network(allow_sockets=True)  # Granian makes sockets
+        except netguard.NetworkWallUnavailable as exc:
+            log.warning("worker %d keeps network access: %s", os.getpid(), exc)
+    app = create_app(config, on_runaway=recycle_worker)
+    try:
+        get_serving(app).store()
+    except SpaceKGError as exc:
+        log.error("%s", exc)
+        raise SystemExit(3) from None
+    return app
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the server until interrupted; returns the exit code for the CLI."""
-    from gunicorn.app.base import BaseApplication
-
-    from spacekg.app import create_app
+    from granian import Granian
 
     config = app_config(args)
     config.setdefault("QUERY_THREADS", int(os.environ.get("SPACEKG_THREADS") or 4))
-    let_go = master_lets_go(config)
-    app = create_app(config, on_runaway=recycle_worker)
-    options = gunicorn_options(args, app.config)
-    app.config["SERVER_WORKERS"] = options["workers"]  # they share MEMORY_LIMIT
-    options["post_fork"] = prepare_worker(app, open_store=let_go)
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def __init__(self, application: Flask, settings: dict[str, Any]) -> None:
-            self.application = application
-            self.settings = settings
-            super().__init__()
-
-        def load_config(self) -> None:
-            for key, value in self.settings.items():
-                if key in self.cfg.settings:  # older gunicorns lack some settings
-                    self.cfg.set(key, value)
-
-        def load(self) -> Flask:
-            return self.application
-
-        def run(self) -> None:
-            from gunicorn.arbiter import Arbiter
-
-            class _Arbiter(Arbiter):  # type: ignore[misc]
-                def spawn_workers(self) -> None:  # runs in the master only
-                    super().spawn_workers()
-                    if let_go:
-                        _release_in_master(app)
-
-            _Arbiter(self).run()
-
-    log.info("serving %s on http://%s/sparql", app.config["STORE"], options["bind"])
-    _Server(app, options).run()
+    options = server_options(args, config)
+    config["SERVER_WORKERS"] = options["workers"]  # they share MEMORY_LIMIT
+    config.pop("EAGER_STORE", None)  # each worker opens its store in worker_app
+    os.environ[CONFIG_ENV] = json.dumps(config)
+    log.info("serving %s on http://%s:%s/", config["STORE"], options["address"], options["port"])
+    Granian("spacekg.serve:worker_app", factory=True, **options).serve()
     return 0

@@ -60,13 +60,6 @@ class Serving:
                 self._pid = os.getpid()
             return self._store
 
-    def release_store(self) -> bool:
-        """Forget the store (a server master whose workers hold their own copies); the next
-        ``store()`` opens it again. True when there was one to forget."""
-        with self._lock:
-            released, self._store = self._store is not None, None
-        return released
-
     def query_context(self) -> QueryContext:
         """What ``answer_query`` needs, bound to this process's store, pool and cache."""
         max_rows = int(self.config["MAX_ROWS"]) or None

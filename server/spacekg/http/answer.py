@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from spacekg import negotiate
 from spacekg.cache import CacheKey, ResultCache, cache_key
-from spacekg.errors import BadRequest, QueryTimeout
+from spacekg.errors import BadRequest
 from spacekg.execution import QueryRunner
 from spacekg.http.protocol import ProtocolRequest
 from spacekg.results import Rendered
@@ -53,11 +53,9 @@ def answer_query(
     *,
     accept: str | None,
     if_none_match: str | None,
-    answer_timeout: Callable[[QueryTimeout], None] | None = None,
 ) -> Answer:
     """The answer to ``protocol.query`` (which must be set): 200, or 304 when the client's
-    copy is current. Raises QuerySyntaxError, UnsafeQuery, NotAcceptable, QueryTimeout…, and
-    ClientAnswered when ``answer_timeout`` (see ``QueryRunner.run_query``) already did."""
+    copy is current. Raises QuerySyntaxError, UnsafeQuery, NotAcceptable, QueryTimeout…."""
     query = protocol.query
     assert query is not None
     if not query.strip():
@@ -84,7 +82,6 @@ def answer_query(
             default_graph_uris=protocol.default_graph_uris,
             named_graph_uris=protocol.named_graph_uris,
             max_rows=context.max_rows,
-            answer_timeout=answer_timeout,
         )
         if key is not None:
             context.cache.put(key, rendered)

@@ -23,7 +23,6 @@ not run again).
 from __future__ import annotations
 
 import io
-import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -32,11 +31,9 @@ from typing import Any
 from flask import Flask, request
 
 from spacekg.cache import ResultCache
-from spacekg.errors import QueryTimeout, SpaceKGError
-from spacekg.execution import ClientAnswered
+from spacekg.errors import SpaceKGError
 from spacekg.http import cors
 from spacekg.http.answer import Answer, answer_query, etag_matches
-from spacekg.http.errors import error_document, timeout_details
 from spacekg.http.protocol import QUERY_PATHS, SHORT_BODY, parse_request
 from spacekg.serving import Serving
 
@@ -136,46 +133,11 @@ class QueryLane:
                 protocol,
                 accept=environ.get("HTTP_ACCEPT"),
                 if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
-                answer_timeout=self._timeout_writer(environ),
             )
-        except ClientAnswered:
-            start_response("503 Service Unavailable", [("Connection", "close")])
-            return []  # the watchdog answered and closed the connection; gunicorn's write fails
         except SpaceKGError as exc:
             environ[ERROR_KEY] = exc
             return self.wsgi_app(environ, start_response)
         return self._send(answer, key, start_response)
-
-    def _timeout_writer(self, environ: Environ) -> Callable[[QueryTimeout], None] | None:
-        """Under gunicorn, a way to answer 503 from the watchdog thread while the engine
-        still holds the request thread: the whole answer written to the client's socket,
-        which is then shut. Elsewhere None (the query then runs on the pool)."""
-        sock = environ.get("gunicorn.socket")
-        if sock is None:
-            return None
-        accept = environ.get("HTTP_ACCEPT")
-
-        def write(exc: QueryTimeout) -> None:
-            mimetype, text = error_document(
-                503, "Service Unavailable", str(exc), accept, **timeout_details(exc)
-            )
-            body = text.encode()
-            headers = [
-                ("Content-Type", f"{mimetype}; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Connection", "close"),
-                *self.cors,
-            ]
-            head = "HTTP/1.1 503 Service Unavailable\r\n" + "".join(
-                f"{name}: {value}\r\n" for name, value in headers
-            )
-            try:
-                sock.sendall(head.encode("latin-1") + b"\r\n" + body)
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # the client has gone already
-
-        return write
 
     def _send(
         self, answer: Answer, key: ReplayKey | None, start_response: StartResponse
