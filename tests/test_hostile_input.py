@@ -150,3 +150,26 @@ def test_a_non_ascii_entity_iri_gets_an_answer_not_a_500(client: FlaskClient) ->
 )
 def test_only_web_and_mail_iris_become_links(iri: str, href: str | None) -> None:
     assert href_for(iri) == href
+
+
+def test_a_write_cut_off_after_landing_keeps_its_audit_record(app: Flask, client: FlaskClient,
+                                                               tmp_path: Path) -> None:
+    """``kill -9`` between the store's commit and the final audit line: the write-ahead
+    "committing" record is there, and opening the gate again settles it as accepted."""
+    import json
+
+    from spacekg.http.writes import _state
+
+    fact = f"INSERT DATA {{ GRAPH <{AGENCIES_GRAPH}> {{ <{EX}a> <{EX}b> 2 }} }}"
+    status, _ = _update(client, fact)
+    assert status == 200
+    audit = tmp_path / "audit.jsonl"
+    lines = audit.read_text(encoding="utf-8").splitlines()
+    outcomes = [json.loads(line)["outcome"] for line in lines]
+    assert outcomes[-2:] == ["committing", "accepted"]
+    audit.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the crash
+    with app.app_context():
+        _state().gate_for()._recover()
+    records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
+    assert records[-1]["outcome"] == "accepted" and records[-1]["recovered"] is True
+    assert records[-1]["changeset"] == records[-2]["changeset"]

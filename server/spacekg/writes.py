@@ -225,6 +225,7 @@ class WriteGate:
         self.allow_clear_all = allow_clear_all
         self.max_literal_chars = max_literal_chars
         self.max_write_quads = max_write_quads
+        self._recover()
 
     @property
     def native(self) -> ox.Store:
@@ -397,16 +398,20 @@ class WriteGate:
                     "SHACL violation(s); nothing was changed",
                     rejected,
                 )
+            # write-ahead: the changeset and a "committing" record are on disk before the
+            # store changes, so a write that lands is never without its audit record
+            changeset = self._record_changeset(own_added, own_removed)
+            self._audit({**record, "outcome": "committing", "changeset": changeset})
             try:
                 self._apply(added, removed, new_graphs, gone_graphs)
             except BaseException:
                 state.validator.rollback()
                 self._state = None  # the store may be half-written (blank nodes): resync
+                self._audit({**record, "outcome": "failed", "changeset": changeset})
                 raise
             self.store.mark_changed()
             state.validator.commit()
             state.generation = self.store.generation
-            changeset = self._record_changeset(own_added, own_removed)
             self._audit(
                 {**record, "outcome": "accepted", "changeset": changeset,
                  "seconds": round(time.monotonic() - started, 3)}
@@ -513,6 +518,34 @@ class WriteGate:
                 handle.flush()
                 os.fsync(handle.fileno())
         return name
+
+    def _recover(self) -> None:
+        """Settle writes a crash interrupted: a "committing" record without its outcome is
+        "accepted" when the store holds its changeset (added quads in, removed quads out),
+        else "failed". Runs once, when the gate opens the store."""
+        if self.audit_log is None or not self.audit_log.is_file() or self.changes_dir is None:
+            return
+        pending: dict[str, dict[str, object]] = {}
+        for line in self.audit_log.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            name = record.get("changeset")
+            if not name:
+                continue
+            if record.get("outcome") == "committing":
+                pending[str(name)] = record
+            else:
+                pending.pop(str(name), None)
+        for name, record in pending.items():
+            added, removed = (
+                list(ox.parse(path=str(self.changes_dir / f"{name}.{kind}.nq"),
+                              format=ox.RdfFormat.N_QUADS))
+                for kind in ("added", "removed")
+            )
+            landed = all(q in self.native for q in added if not _has_blank(q)) and not any(
+                q in self.native for q in removed if not _has_blank(q))
+            outcome = "accepted" if landed else "failed"
+            fields = {k: v for k, v in record.items() if k not in ("time", "outcome")}
+            self._audit({**fields, "outcome": outcome, "recovered": True})
 
     def changesets(self) -> list[dict[str, object]]:
         """Accepted writes that changed something, oldest first, as their audit records."""
