@@ -91,8 +91,9 @@ def _is_refused_update(case: w3c.ProtocolTest) -> bool:
 
 @pytest.fixture(scope="module")
 def writable() -> Iterator[w3c.Store]:
+    # the suite's own updates CLEAR ALL, which a curator's server refuses unless opened
     with live_server(
-        "--no-report", "--store", "oxigraph", "--writable",
+        "--no-report", "--store", "oxigraph", "--writable", "--allow-clear-all",
         env={"SPACEKG_WRITE_TOKENS": f"w3c:{TOKEN}"},
     ) as base:
         yield w3c.Store(base, TOKEN)

@@ -305,10 +305,11 @@ def test_audit_log_names_the_token_not_the_secret(app: Flask, client: FlaskClien
     text = (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
     assert TOKEN not in text
     records = [json.loads(line) for line in text.splitlines()]
-    assert records[0]["token_name"] == "alice"
-    assert records[0]["graphs"] == [AGENCIES_GRAPH]
-    assert records[0]["added"] == 1 and records[0]["outcome"] == "accepted"
-    assert records[1]["outcome"] == "rejected"
+    assert [r["outcome"] for r in records] == ["committing", "accepted", "rejected"]
+    assert records[0]["changeset"] == records[1]["changeset"]  # written ahead, then settled
+    assert records[1]["token_name"] == "alice"
+    assert records[1]["graphs"] == [AGENCIES_GRAPH]
+    assert records[1]["added"] == 1
 
 
 def test_service_description_advertises_update_when_writable(client: FlaskClient) -> None:
