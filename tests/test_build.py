@@ -196,3 +196,35 @@ def test_real_build_counts_match_its_nquads(built: BuildResult) -> None:
         graph = line.rsplit(" ", 2)[-2].strip("<>")
         per_graph[graph] = per_graph.get(graph, 0) + 1
     assert per_graph == built.counts
+
+
+_NO_ROCKSDB_THREADS = """
+import json, sys
+from pathlib import Path
+from spacekg.build import ensure_built
+from spacekg.dataset import Sources
+lists = json.loads(sys.argv[2])
+sources = Sources(*(tuple(Path(p) for p in lists[kind]) for kind in ("ontology", "shapes", "data")))
+ensure_built(Path(sys.argv[1]), sources=sources, reasoner="skip")
+names = [p.read_text().strip() for p in Path("/proc/self/task").glob("*/comm")]
+print(",".join(names))
+"""
+
+
+def test_building_starts_no_rocksdb_threads_in_the_building_process(
+        toy: ToyFactory, tmp_path: Path) -> None:
+    """``spacekg serve`` builds, then its server forks workers: RocksDB's threads do not
+    survive a fork (the workers aborted at exit), so the on-disk store is written by a child
+    process and the building process never starts them."""
+    import subprocess
+    import sys
+
+    sources = toy()
+    lists = {kind: [str(p) for p in getattr(sources, kind)]
+             for kind in ("ontology", "shapes", "data")}
+    done = subprocess.run([sys.executable, "-c", _NO_ROCKSDB_THREADS, str(tmp_path / "out"),
+                           json.dumps(lists)], capture_output=True, text=True, timeout=300,
+                          check=True)
+    threads = done.stdout.strip().split(",")
+    assert threads and not [t for t in threads if "rocksdb" in t.lower()], threads
+    assert (tmp_path / "out" / "oxigraph").is_dir()
