@@ -517,3 +517,14 @@ def test_a_curators_write_survives_crashing_and_hungry_readers(
     audit = [json.loads(line) for line in
              (tmp_path / "store" / "audit.jsonl").read_text(encoding="utf-8").splitlines()]
     assert audit[-1]["outcome"] == "accepted" and audit[-1]["added"] == 10_000
+
+
+def test_a_request_with_bare_lf_line_endings_is_answered(server: str) -> None:
+    host, _, port = server.removeprefix("http://").partition(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\nHost: x\n"
+                     b"Accept: application/sparql-results+json\nConnection: close\n\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200") and b'"boolean"' in answer
