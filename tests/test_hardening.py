@@ -528,3 +528,28 @@ def test_a_request_with_bare_lf_line_endings_is_answered(server: str) -> None:
         while chunk := sock.recv(65536):
             answer += chunk
     assert answer.startswith(b"HTTP/1.1 200") and b'"boolean"' in answer
+
+
+def test_query_processes_read_each_write_from_a_checkpoint(tmp_path: Path) -> None:
+    from spacekg import negotiate
+    from spacekg.sandbox import VIEWS_DIR, ProcessRunner
+    from spacekg.stores import open_store
+
+    directory = tmp_path / "store"
+    store = open_store(f"oxigraph:{directory}", read_only=False)
+    config = {"STORE": f"oxigraph:{directory}", "BASE_IRI": None,
+              "DATASET_FILES": [], "GRAPHS": []}
+    runner = ProcessRunner(config, processes=1, timeout=20)
+    fmt = negotiate.choose(negotiate.offers_for("SELECT"), "text/csv", ())
+    count = "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"
+    try:
+        for n in range(1, 6):
+            store.native.update(  # type: ignore[attr-defined]
+                f"INSERT DATA {{ GRAPH <http://example.org/g> {{ <http://example.org/s{n}> "
+                f"<http://example.org/p> {n} }} }}")
+            store.mark_changed()
+            answer = runner.run_query(store, count, fmt)
+            assert answer.body.decode().split() == ["n", str(n)]
+        assert len(list((directory / VIEWS_DIR).iterdir())) == 3  # the newest are kept
+    finally:
+        runner.close()

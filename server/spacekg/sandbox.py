@@ -179,6 +179,7 @@ class ProcessRunner:
         self._started = 0
         self._closed = False
         self._views: list[tuple[str, Path]] = []  # (generation, checkpoint), newest last
+        self._view_count = 0
         self._view_lock = threading.Lock()
         self._sampler = threading.Thread(target=self._sample, name="spacekg-memory", daemon=True)
         self._sampler.start()
@@ -236,8 +237,8 @@ class ProcessRunner:
             if not self._views:
                 shutil.rmtree(root, ignore_errors=True)  # a previous server's
             root.mkdir(parents=True, exist_ok=True)
-            target = root / f"{len(self._views) + 1:06d}-{generation[:12]}"
-            shutil.rmtree(target, ignore_errors=True)
+            self._view_count += 1
+            target = root / f"{self._view_count:06d}-{generation[:12]}"
             native.backup(str(target))
             self._views.append((generation, target))
             for _, old in self._views[:-3]:
