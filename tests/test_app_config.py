@@ -183,3 +183,27 @@ def test_in_memory_loads_the_report_into_an_in_memory_oxigraph(
 
         assert getattr(get_store(), "path", "not oxigraph") is None  # in memory
     assert _count(config) == ["n", "6"]
+
+
+@pytest.mark.parametrize(("text", "size"), [("2G", 2 << 30), ("1500M", 1500 << 20),
+                                            ("512k", 512 << 10), ("2GiB", 2 << 30),
+                                            ("1000", 1000), (4096, 4096)])
+def test_memory_sizes_are_read_in_human_units(text: object, size: int) -> None:
+    from spacekg.serving import parse_size
+
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["lots", "-1G", "0", ""])
+def test_a_size_that_is_no_size_is_a_config_error(text: str) -> None:
+    from spacekg.serving import parse_size
+
+    with pytest.raises(ConfigError):
+        parse_size(text)
+
+
+def test_each_worker_gets_its_share_of_the_memory_limit() -> None:
+    from spacekg.serving import MASTER_RESERVE, worker_memory_limit
+
+    share = worker_memory_limit({"MEMORY_LIMIT": "2G", "SERVER_WORKERS": 2})
+    assert share == ((2 << 30) - MASTER_RESERVE) // 2

@@ -33,16 +33,13 @@ _FORMATS = ("table", "csv", "json", "tsv")
 
 def _byte_size(text: str) -> int:
     """``2G``, ``1500M``, ``512k`` or a number of bytes."""
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    value = text.strip().upper().removesuffix("IB").removesuffix("B")
-    unit = value[-1:] if value[-1:] in units else ""
+    from spacekg.errors import ConfigError
+    from spacekg.serving import parse_size
+
     try:
-        number = float(value[: len(value) - len(unit)] if unit else value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 2G or 1500M)") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"a size must be positive: {text!r}")
-    return int(number * units[unit])
+        return parse_size(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _graph_option(text: str) -> tuple[str, Path]:

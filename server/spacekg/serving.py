@@ -104,10 +104,26 @@ class Serving:
 MASTER_RESERVE = 64 << 20
 
 
+def parse_size(value: object) -> int:
+    """Bytes from ``2G``, ``1500M``, ``512k``, ``2GiB`` or a number; ConfigError otherwise."""
+    if isinstance(value, int | float) and value > 0:
+        return int(value)
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
+    unit = text[-1:] if text[-1:] in units else ""
+    try:
+        number = float(text[: len(text) - len(unit)] if unit else text)
+    except ValueError:
+        raise ConfigError(f"not a size: {value!r} (try 2G or 1500M)") from None
+    if number <= 0:
+        raise ConfigError(f"a size must be positive: {value!r}")
+    return int(number * units[unit])
+
+
 def worker_memory_limit(config: dict[str, Any]) -> int:
     """Each worker's share of the server's MEMORY_LIMIT, for itself and its query
     processes: the whole server (master, workers, query processes) stays under it."""
-    total = int(config["MEMORY_LIMIT"])
+    total = parse_size(config["MEMORY_LIMIT"])
     workers = max(1, int(config.get("SERVER_WORKERS") or 1))
     return max(64 << 20, (total - MASTER_RESERVE) // workers)
 
