@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, VOID
+from rdflib.namespace import DCAT, RDFS, VOID
 from site_support import BASE, make_app, report_quads
 from spacekg.downloads import CONTEXT
 
@@ -73,7 +73,9 @@ def expected_graphs() -> dict[str, Graph]:
 def test_listing_names_every_download(listing: dict[str, dict]) -> None:
     names = set(listing)
     assert {"spacekg.trig", "spacekg.nq", "spacekg-union.ttl", "spacekg.jsonld",
-            "spacekg-entities.graphml", "spacekg-entities.gexf", "context.jsonld"} <= names
+            "spacekg-entities.graphml", "spacekg-entities.gexf", "context.jsonld",
+            "spacekg-partnerships.graphml", "spacekg-partnerships.gexf",
+            "spacekg-partnerships.csv"} <= names
     assert {"spacekg-space-agencies.csv", "spacekg-missions.csv", "spacekg-paragraphs.csv"} <= names
 
 
@@ -146,6 +148,64 @@ def test_gexf_opens_in_networkx_with_the_expected_counts(client: FlaskClient) ->
     graph = nx.read_gexf(io.BytesIO(fetch(client, "spacekg-entities.gexf")))
     assert graph.number_of_nodes() == len(nodes)
     assert graph.number_of_edges() == len(edges)
+
+
+def partnerships_from_data() -> dict[str, dict[str, set[str]]]:
+    """Partnership IRI → partners (skg:partner or any sub-property the ontology declares) and
+    source paragraph IRIs, read straight from the data."""
+    skg = BASE + "ontology#"
+    partner_props = {skg + "partner"} | {
+        str(s) for s, p, o, g in report_quads()
+        if p == RDFS.subPropertyOf and str(o) == skg + "partner"}
+    typed = {str(s) for s, p, o, _ in report_quads()
+             if p == RDF.type and str(o) == skg + "Partnership"}
+    out: dict[str, dict[str, set[str]]] = {iri: {"partners": set(), "paragraphs": set()}
+                                           for iri in typed}
+    for s, p, o, _ in report_quads():
+        if str(s) in out and str(p) in partner_props:
+            out[str(s)]["partners"].add(str(o))
+        elif str(s) in out and str(p) == skg + "sourceParagraph":
+            out[str(s)]["paragraphs"].add(str(o))
+    return out
+
+
+@pytest.mark.parametrize("name,read", [("spacekg-partnerships.graphml", nx.read_graphml),
+                                       ("spacekg-partnerships.gexf", nx.read_gexf)])
+def test_partnership_network_opens_in_networkx_weighted_by_shared_partnerships(
+        client: FlaskClient, name: str, read) -> None:
+    data = partnerships_from_data()
+    assert len(data) >= 15
+    pairs: dict[frozenset[str], set[str]] = {}
+    for iri, item in data.items():
+        partners = sorted(item["partners"])
+        for i, a in enumerate(partners):
+            for b in partners[i + 1:]:
+                pairs.setdefault(frozenset((a, b)), set()).add(iri)
+    graph = read(io.BytesIO(fetch(client, name)))
+    assert not graph.is_directed()
+    assert set(graph.nodes) == {a for item in data.values() for a in item["partners"]}
+    assert {frozenset(e) for e in graph.edges} == set(pairs)
+    for a, b, attrs in graph.edges(data=True):
+        shared = pairs[frozenset((a, b))]
+        assert float(attrs["weight"]) == len(shared)
+        assert set(attrs["partnerships"].split()) == shared
+        stated = {n.rsplit("/", 1)[-1] for iri in shared for n in data[iri]["paragraphs"]}
+        assert {n.lstrip("PO") for n in attrs["paragraphs"].split()} == stated
+    cnsa = graph.nodes[BASE + "id/agency/cnsa"]
+    assert cnsa["label"] == "China National Space Administration"
+    assert cnsa["label_zh"] == "中国国家航天局"
+    assert "SpaceAgency" in cnsa["class"].split(";")
+
+
+def test_partnerships_csv_has_one_row_per_partnership(client: FlaskClient) -> None:
+    data = partnerships_from_data()
+    rows = list(csv.DictReader(io.StringIO(fetch(client, "spacekg-partnerships.csv")
+                                           .decode("utf-8"))))
+    assert {r["iri"] for r in rows} == set(data)
+    for row in rows:
+        assert set(row["partner_iris"].split()) == data[row["iri"]]["partners"]
+        assert row["kind"], row["iri"]
+        assert len(row["roles"].split()) == len(row["partner_iris"].split())
 
 
 def test_csv_table_lists_the_instances_of_its_class(client: FlaskClient) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyshacl
-from rdflib import OWL, RDF, SKOS, Dataset, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, SKOS, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from spacekg.dataset import Sources
 from spacekg.namespaces import ONTOLOGY_GRAPH, SKG
@@ -55,6 +55,24 @@ def test_every_ontology_term_has_a_definition_in_en_and_zh(asserted: Dataset) ->
            if not {"en", "zh"} <= {o.language for o in ontology.objects(t, SKOS.definition)
                                    if isinstance(o, Literal)}]
     assert not bad, "terms without skos:definition @en and @zh:\n" + "\n".join(bad)
+
+
+def test_every_property_has_domain_and_range_or_says_why_not(asserted: Dataset) -> None:
+    """A SpaceKG property without rdfs:domain or rdfs:range carries an rdfs:comment (en and zh)
+    saying why (e.g. topics apply to many kinds of resource); deprecated ones are exempt."""
+    ontology = asserted.graph(ONTOLOGY_GRAPH)
+    missing = []
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
+        for prop in ontology.subjects(RDF.type, kind):
+            if not str(prop).startswith(str(SKG)) or (prop, OWL.deprecated, None) in ontology:
+                continue
+            comments = {c.language for c in ontology.objects(prop, RDFS.comment)
+                        if isinstance(c, Literal)}
+            for axis in (RDFS.domain, RDFS.range):
+                if ontology.value(prop, axis) is None and not {"en", "zh"} <= comments:
+                    missing.append(f"{prop} {axis}")
+    assert not missing, "properties without domain/range or a comment saying why:\n" + \
+        "\n".join(sorted(missing))
 
 
 def test_ontology_header_names_version_licence_and_prefix(asserted: Dataset) -> None:

@@ -8,6 +8,8 @@ downloads always match the endpoint, whatever backend or extra graphs it runs wi
   ``/download/context.jsonld``);
 * the *entity graph* (links between resources under ``id/`` stated in the report and the
   registry; no types, literals or inferred links) as GraphML and GEXF for Gephi/Cytoscape;
+* the *partnership network* (agents joined by the partnerships they share, weighted) as
+  GraphML and GEXF, and the partnerships as CSV (:mod:`spacekg.network`);
 * CSV tables of the main classes.
 
 Each file is listed with its size and SHA-256, and described in VoID and DCAT
@@ -35,6 +37,7 @@ import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS, VOID
 
+from spacekg import network
 from spacekg.errors import BuildError
 from spacekg.linkeddata import Labels, local_name, paragraph_number, select
 from spacekg.namespaces import BASE, GRAPH, SKG
@@ -228,17 +231,12 @@ class TableIndex:
             lab = self.labels.get(iri, Labels())
             writer.writerow([iri, lab.pref.get("en", ""), lab.pref.get("zh", ""),
                              " | ".join(lab.alt), " ".join(sorted(self.classes.get(iri, ()))),
-                             " ".join(sorted(self.paragraphs.get(iri, ()), key=_para_key))])
+                             " ".join(sorted(self.paragraphs.get(iri, ()), key=network.para_key))])
         return buffer.getvalue()
 
 
 _LABEL_KINDS = {SKOS.prefLabel: "pref", RDFS.label: "label", SKOS.altLabel: "alt"}
 _REPORT_GRAPH = re.compile(r"/graph/(para|pp|op)/\d+$")
-
-
-def _para_key(number: str) -> tuple[int, int]:
-    digits = int(re.sub(r"\D", "", number) or 0)
-    return ({"P": 1, "O": 2}.get(number[:1], 0), digits)
 
 
 def to_dataset(quads: Iterable[Quad]) -> Dataset:
@@ -284,6 +282,21 @@ def write_all(quads: list[Quad], directory: Path) -> list[DownloadFile]:
     files.append(("spacekg-entities.gexf",
                   f"Entity graph, {len(nodes)} nodes, {len(edges)} edges (GEXF, for Gephi)",
                   "application/gexf+xml", "graph", None))
+    net = network.partnership_network(quads)
+    n_nodes, n_edges = len(net.nodes()), len(net.edges())
+    network.write_graphml(directory / "spacekg-partnerships.graphml", net)
+    files.append(("spacekg-partnerships.graphml",
+                  f"Partnership network, {n_nodes} agents, {n_edges} weighted edges (GraphML)",
+                  "application/graphml+xml", "graph", None))
+    network.write_gexf(directory / "spacekg-partnerships.gexf", net)
+    files.append(("spacekg-partnerships.gexf",
+                  f"Partnership network, {n_nodes} agents, {n_edges} weighted edges "
+                  "(GEXF, for Gephi)", "application/gexf+xml", "graph", None))
+    (directory / "spacekg-partnerships.csv").write_text(network.partnerships_csv(net),
+                                                        encoding="utf-8")
+    files.append(("spacekg-partnerships.csv",
+                  f"Table: Partnership, {len(net.partnerships)} partnerships with partners, "
+                  "roles, kind, status, subjects and paragraphs (CSV)", "text/csv", "table", None))
     tables = TableIndex(quads)
     for stem, class_iri in CSV_CLASSES.items():
         name = f"spacekg-{stem}.csv"

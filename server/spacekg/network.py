@@ -1,0 +1,215 @@
+"""The partnership network: who cooperates with whom, according to the report.
+
+Read from the served quads (as every download is), so it matches the endpoint. Each
+``skg:Partnership`` contributes its partners (``skg:partner`` and its role sub-properties, so
+the network is right with or without the build's inferred graph), its kind, status,
+subjects and source paragraphs. The agent–agent network joins every two partners of a
+partnership by an undirected edge; an edge's weight is the number of partnerships the two
+share, and it lists them and the paragraphs stating them, so a user can go from a line in
+Gephi or Cytoscape back to the report's sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+from rdflib import RDF, Literal, URIRef
+from rdflib.namespace import RDFS, SKOS
+
+from spacekg.linkeddata import Labels, local_name, paragraph_number
+from spacekg.namespaces import GRAPH, SKG
+
+#: Partner properties and the role each names ("" for a partner the report gives no role).
+ROLES: dict[URIRef, str] = {
+    SKG.partner: "",
+    SKG.hostPartner: "host",
+    SKG.coordinatingPartner: "coordinating",
+    SKG.contributingPartner: "contributing",
+}
+_ONTOLOGY = str(GRAPH["ontology"])
+_INFERRED = str(GRAPH["inferred"])
+
+Quad = tuple[object, object, object, object]
+
+
+@dataclass
+class Partnership:
+    """One partnership as the network and the CSV need it."""
+
+    iri: str
+    kind: str = ""
+    status: str = ""
+    partners: dict[str, str] = field(default_factory=dict)  # agent IRI → role ("" if none)
+    regions: set[str] = field(default_factory=set)
+    subjects: set[str] = field(default_factory=set)
+    paragraphs: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Network:
+    """Partnerships, the labels and classes of what they name, and the agent–agent edges."""
+
+    partnerships: dict[str, Partnership]
+    labels: dict[str, Labels]
+    classes: dict[str, set[str]]
+
+    def label(self, iri: str, lang: str) -> str:
+        lab = self.labels.get(iri)
+        return (lab.pref.get(lang) if lab else None) or (local_name(iri) if lang == "en" else "")
+
+    def nodes(self) -> dict[str, dict[str, str]]:
+        """Every agent that is a partner, with its labels and asserted classes."""
+        agents = sorted({a for p in self.partnerships.values() for a in p.partners})
+        return {a: {"label": self.label(a, "en"), "label_zh": self.label(a, "zh"),
+                    "class": ";".join(sorted(self.classes.get(a, ())))} for a in agents}
+
+    def edges(self) -> list[tuple[str, str, list[Partnership]]]:
+        """Undirected agent pairs (sorted) with the partnerships they share."""
+        pairs: dict[tuple[str, str], list[Partnership]] = {}
+        for p in sorted(self.partnerships.values(), key=lambda p: p.iri):
+            for a, b in combinations(sorted(p.partners), 2):
+                pairs.setdefault((a, b), []).append(p)
+        return [(a, b, ps) for (a, b), ps in sorted(pairs.items())]
+
+
+def partnership_network(quads: Iterable[Quad]) -> Network:
+    """Collect the partnerships from the quads (ontology graph ignored)."""
+    partnerships: dict[str, Partnership] = {}
+    labels: dict[str, Labels] = {}
+    classes: dict[str, set[str]] = {}
+
+    def get(s: object) -> Partnership:
+        return partnerships.setdefault(str(s), Partnership(str(s)))
+
+    facts: list[tuple[str, URIRef, object]] = []
+    for s, p, o, g in quads:
+        if str(g) == _ONTOLOGY or not isinstance(s, URIRef):
+            continue
+        if p in (SKOS.prefLabel, RDFS.label) and isinstance(o, Literal):
+            labels.setdefault(str(s), Labels()).add(o, "pref" if p == SKOS.prefLabel else "label")
+        elif p == RDF.type:
+            if o == SKG.Partnership:
+                get(s)
+            if str(g) != _INFERRED:
+                classes.setdefault(str(s), set()).add(local_name(str(o)))
+        elif isinstance(p, URIRef) and str(p).startswith(str(SKG)):
+            facts.append((str(s), p, o))
+    for s, p, o in facts:
+        if s not in partnerships:
+            continue
+        item, value = partnerships[s], str(o)
+        if p in ROLES:
+            if ROLES[p] or value not in item.partners:
+                item.partners[value] = ROLES[p] or item.partners.get(value, "")
+        elif p == SKG.partnerRegion:
+            item.regions.add(value)
+        elif p == SKG.partnershipKind:
+            item.kind = local_name(value)
+        elif p == SKG.partnershipStatus:
+            item.status = local_name(value)
+        elif p == SKG.partnershipSubject:
+            item.subjects.add(value)
+        elif p == SKG.sourceParagraph:
+            item.paragraphs.add(paragraph_number(value))
+    for lab in labels.values():
+        lab.finish()
+    return Network(partnerships, labels, classes)
+
+
+def _paragraphs(partnerships: Iterable[Partnership]) -> str:
+    numbers = {n for p in partnerships for n in p.paragraphs}
+    return " ".join(sorted(numbers, key=para_key))
+
+
+def para_key(number: str) -> tuple[int, int]:
+    """Sort key for paragraph numbers: 1..46, then P1..P11, then O1..O7."""
+    digits = int("".join(c for c in number if c.isdigit()) or 0)
+    return ({"P": 1, "O": 2}.get(number[:1], 0), digits)
+
+
+# --------------------------------------------------------------------------- writers
+
+def write_graphml(path: Path, network: Network) -> None:
+    """GraphML for Cytoscape/Gephi: undirected, ``weight`` as a double, lists as strings."""
+    root = ET.Element("graphml", xmlns="http://graphml.graphdrawing.org/xmlns")
+    keys = (("label", "node", "string"), ("label_zh", "node", "string"),
+            ("class", "node", "string"), ("weight", "edge", "double"),
+            ("partnerships", "edge", "string"), ("kinds", "edge", "string"),
+            ("paragraphs", "edge", "string"))
+    for key, target, kind in keys:
+        ET.SubElement(root, "key", {"id": key, "for": target, "attr.name": key,
+                                    "attr.type": kind})
+    graph = ET.SubElement(root, "graph", id="spacekg-partnerships", edgedefault="undirected")
+    for iri, attrs in network.nodes().items():
+        node = ET.SubElement(graph, "node", id=iri)
+        for key, value in attrs.items():
+            ET.SubElement(node, "data", key=key).text = value
+    for i, (a, b, shared) in enumerate(network.edges()):
+        edge = ET.SubElement(graph, "edge", id=f"e{i}", source=a, target=b)
+        ET.SubElement(edge, "data", key="weight").text = str(float(len(shared)))
+        ET.SubElement(edge, "data", key="partnerships").text = " ".join(p.iri for p in shared)
+        ET.SubElement(edge, "data", key="kinds").text = " ".join(
+            sorted({p.kind for p in shared if p.kind}))
+        ET.SubElement(edge, "data", key="paragraphs").text = _paragraphs(shared)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_gexf(path: Path, network: Network) -> None:
+    """GEXF 1.3 for Gephi: undirected, the edge weight in the ``weight`` attribute."""
+    root = ET.Element("gexf", xmlns="http://gexf.net/1.3", version="1.3")
+    meta = ET.SubElement(root, "meta")
+    ET.SubElement(meta, "creator").text = "SpaceKG"
+    ET.SubElement(meta, "description").text = \
+        "Partnership network of UN report A/AC.105/1294: agents joined by shared partnerships"
+    graph = ET.SubElement(root, "graph", defaultedgetype="undirected", mode="static")
+    attrs = ET.SubElement(graph, "attributes", {"class": "node"})
+    ET.SubElement(attrs, "attribute", id="label_zh", title="label_zh", type="string")
+    ET.SubElement(attrs, "attribute", id="class", title="class", type="string")
+    eattrs = ET.SubElement(graph, "attributes", {"class": "edge"})
+    for name in ("partnerships", "kinds", "paragraphs"):
+        ET.SubElement(eattrs, "attribute", id=name, title=name, type="string")
+    node_el = ET.SubElement(graph, "nodes")
+    for iri, a in network.nodes().items():
+        node = ET.SubElement(node_el, "node", id=iri, label=a["label"])
+        values = ET.SubElement(node, "attvalues")
+        ET.SubElement(values, "attvalue", {"for": "label_zh", "value": a["label_zh"]})
+        ET.SubElement(values, "attvalue", {"for": "class", "value": a["class"]})
+    edge_el = ET.SubElement(graph, "edges")
+    for i, (a, b, shared) in enumerate(network.edges()):
+        edge = ET.SubElement(edge_el, "edge", id=f"e{i}", source=a, target=b,
+                             weight=str(float(len(shared))))
+        values = ET.SubElement(edge, "attvalues")
+        ET.SubElement(values, "attvalue", {"for": "partnerships",
+                                           "value": " ".join(p.iri for p in shared)})
+        ET.SubElement(values, "attvalue", {"for": "kinds", "value": " ".join(
+            sorted({p.kind for p in shared if p.kind}))})
+        ET.SubElement(values, "attvalue", {"for": "paragraphs", "value": _paragraphs(shared)})
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def partnerships_csv(network: Network) -> str:
+    """One row per partnership: kind, status, partners with roles, subjects, paragraphs."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["iri", "kind", "status", "partners_en", "partners_zh", "partner_iris",
+                     "roles", "regions_en", "subjects_en", "subject_iris", "paragraphs"])
+    for iri, p in sorted(network.partnerships.items()):
+        agents = sorted(p.partners)
+        writer.writerow([
+            iri, p.kind, p.status,
+            " | ".join(network.label(a, "en") for a in agents),
+            " | ".join(network.label(a, "zh") for a in agents),
+            " ".join(agents),
+            " ".join(p.partners[a] or "-" for a in agents),
+            " | ".join(network.label(r, "en") for r in sorted(p.regions)),
+            " | ".join(network.label(s, "en") for s in sorted(p.subjects)),
+            " ".join(sorted(p.subjects)),
+            _paragraphs([p]),
+        ])
+    return buffer.getvalue()
