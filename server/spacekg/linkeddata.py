@@ -173,6 +173,13 @@ class Source:
     graph: str
     paragraph: str | None = None
     text: str | None = None
+    #: SpaceKG's English rendering of the paragraph (``text`` is the report's Chinese).
+    text_en: str | None = None
+
+    def text_in(self, lang: str) -> str | None:
+        """The paragraph in ``lang``: the English rendering for ``en`` (when there is one),
+        else the Chinese source."""
+        return (self.text_en or self.text) if lang == "en" else self.text
 
     @property
     def kind(self) -> str:
@@ -250,10 +257,16 @@ class Description:
 
     @property
     def text(self) -> str | None:
-        """The paragraph text when the resource is a paragraph of the report."""
+        """The paragraph's Chinese text (the source) when the resource is a paragraph."""
+        return self.text_in("zh")
+
+    def text_in(self, lang: str) -> str | None:
+        """The paragraph text in ``lang`` (``en``: SpaceKG's rendering), else None."""
         for fact in self.outgoing:
-            if fact.predicate == str(RDF.value) and isinstance(fact.value, Literal):
-                return str(fact.value)
+            value = fact.value
+            if (fact.predicate == str(RDF.value) and isinstance(value, Literal)
+                    and (value.language or "zh")[:2] == lang):
+                return str(value)
         return None
 
     def to_dataset(self) -> Dataset:
@@ -301,7 +314,8 @@ def _facts(rows: list[dict[str, Any]], value_var: str) -> list[Fact]:
         fact = by_key.setdefault(key, Fact(key[0], key[1]))
         para = row.get("para")
         source = Source(str(row["g"]), str(para) if para is not None else None,
-                        str(row["text"]) if "text" in row else None)
+                        str(row["text"]) if "text" in row else None,
+                        str(row["textEn"]) if "textEn" in row else None)
         if source not in fact.sources:
             fact.sources.append(source)
     return list(by_key.values())

@@ -15,7 +15,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from spacekg import resources
 from spacekg.linkeddata import Description, Fact, Labels, labels_of, local_name, select
-from spacekg.namespaces import BASE, GRAPH
+from spacekg.namespaces import BASE, GRAPH, REPORT
 from spacekg.stores import Store
 
 LANGUAGES = ("en", "zh")
@@ -64,15 +64,23 @@ class GraphFigure:
     graphs: int = 1
 
 
-def graph_figures(store: Store) -> list[GraphFigure]:
-    """Triples per graph, the report's paragraph graphs summed as one row each kind."""
+_GRAPH_GROUP_NAMES = {
+    "en": {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
+           "op": "operative clauses (graph/op/N)"},
+    "zh": {"para": "报告段落（graph/para/N）", "pp": "序言部分条款（graph/pp/N）",
+           "op": "执行部分条款（graph/op/N）"},
+}
+
+
+def graph_figures(store: Store, lang: str = "en") -> list[GraphFigure]:
+    """Triples per graph, the report's paragraph graphs summed as one row each kind (named
+    in ``lang``)."""
     groups: dict[str, list[tuple[str, int]]] = {}
     for iri in store.graph_names():
         tail = iri[len(str(GRAPH)):] if iri.startswith(str(GRAPH)) else iri
         kind = tail.split("/")[0] if "/" in tail else tail
         groups.setdefault(kind, []).append((iri, store.triple_count(iri)))
-    names = {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
-             "op": "operative clauses (graph/op/N)"}
+    names = _GRAPH_GROUP_NAMES["zh" if lang == "zh" else "en"]
     figures = []
     for kind, items in groups.items():
         if len(items) == 1 and kind not in names:
@@ -273,22 +281,65 @@ def ontology_terms(graph: object, namespace: str) -> dict[str, list[Term]]:
     return out
 
 
+# --------------------------------------------------------------------------- reading order
+
+#: The report's parts in reading order: paragraphs 1-46, then the annex's clauses P1-P11, O1-O7.
+_REPORT_PARTS = ([f"para/{n}" for n in range(1, 47)] + [f"annex/pp/{n}" for n in range(1, 12)]
+                 + [f"annex/op/{n}" for n in range(1, 8)])
+
+
+def report_neighbours(iri: str) -> tuple[str | None, str | None]:
+    """The paragraphs or clauses before and after ``iri`` in the report (None at either end,
+    or for anything that is not a part of the report), so a reader can page through it."""
+    prefix = str(REPORT) + "/"
+    tail = iri[len(prefix):] if iri.startswith(prefix) else None
+    if tail not in _REPORT_PARTS:
+        return None, None
+    i = _REPORT_PARTS.index(tail)
+    before = prefix + _REPORT_PARTS[i - 1] if i > 0 else None
+    after = prefix + _REPORT_PARTS[i + 1] if i + 1 < len(_REPORT_PARTS) else None
+    return before, after
+
+
+# --------------------------------------------------------------------------- languages
+
+def split_languages(values: Iterable[object], lang: str) -> tuple[list[object], list[object]]:
+    """Values to show in a ``lang`` page and those one click away: a literal in the other
+    language moves aside when the same list has one in ``lang`` (its translation or original);
+    IRIs, untagged literals and lone texts stay shown."""
+    items = list(values)
+
+    def tag(v: object) -> str:
+        value = v if isinstance(v, Literal) else getattr(v, "value", v)
+        return ((value.language or "")[:2] if isinstance(value, Literal) else "")
+
+    if not any(tag(v) == lang for v in items):
+        return items, []
+    shown = [v for v in items if tag(v) in ("", lang)]
+    aside = [v for v in items if tag(v) not in ("", lang)]
+    return shown, aside
+
+
 # --------------------------------------------------------------------------- quoting
 
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
+_SENTENCE_END_EN = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])")
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of a Chinese paragraph (split after 。；！？)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+def sentences(text: str, lang: str = "zh") -> list[str]:
+    """The sentences of a paragraph: Chinese split after 。；！？, English after . ; ! ? and
+    before a capital."""
+    pattern = _SENTENCE_END_EN if lang == "en" else _SENTENCE_END
+    return [s.strip() for s in pattern.split(text) if s.strip()]
 
 
-def quote_for(description: Description, fact: Fact, text: str | None) -> str:
-    """The sentence of ``text`` that names the fact's value (or else the described resource),
-    so the page quotes the words the fact rests on rather than the paragraph's opening."""
+def quote_for(description: Description, fact: Fact, text: str | None, lang: str = "zh") -> str:
+    """The sentence of ``text`` (in ``lang``) that names the fact's value (or else the
+    described resource), so the page quotes the words the fact rests on rather than the
+    paragraph's opening."""
     if not text:
         return ""
-    parts = sentences(text)
+    parts = sentences(text, lang)
 
     def names(iri: str) -> list[str]:
         found = description.labels.get(iri)

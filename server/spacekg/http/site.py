@@ -120,7 +120,7 @@ def sparql_ui() -> Response | None:
 def home() -> Response:
     lang = language()
     store = get_store()
-    graphs = graph_figures(store)
+    graphs = graph_figures(store, lang)
     classes = class_figures(store, lang)
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
