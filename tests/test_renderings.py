@@ -98,3 +98,130 @@ def test_paragraph_types_are_all_rendered(asserted: Dataset) -> None:
     for para in paragraphs:
         langs = {o.language for g in _data_graphs(asserted) for o in g.objects(para, RDF.value)}
         assert langs == {"zh", "en"}, para
+
+
+# --- on the pages ---------------------------------------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from site_support import BASE, make_app  # noqa: E402
+
+PARA_19 = "/id/document/a-ac-105-1294/para/19"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    yield make_app(tmp_path_factory.mktemp("renderings"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _page(client: FlaskClient, path: str, lang: str) -> str:
+    response = client.get(path, query_string={"lang": lang})
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def test_english_paragraph_page_shows_the_rendering_and_keeps_the_chinese_a_click_away(
+        client: FlaskClient) -> None:
+    page = _page(client, PARA_19, "en")
+    assert 'id="paragraph-text"' in page and "Several national space agencies" in page
+    assert "English rendering by SpaceKG of the Chinese edition" in page
+    other = page.split('id="paragraph-other"', 1)[1]
+    assert "<summary>Chinese original</summary>" in other
+    assert "一些国家空间机构介绍了空间探索战略" in other
+
+
+def test_chinese_paragraph_page_shows_the_source_and_the_english_a_click_away(
+        client: FlaskClient) -> None:
+    page = _page(client, PARA_19, "zh")
+    main = page.split('id="paragraph-text"', 1)[1].split("</blockquote>", 1)[0]
+    assert "一些国家空间机构介绍了空间探索战略" in main and "Several" not in main
+    other = page.split('id="paragraph-other"', 1)[1]
+    assert "<summary>英文译文</summary>" in other and "Several national space agencies" in other
+
+
+def test_entity_page_quotes_in_the_reader_language(client: FlaskClient) -> None:
+    en = _page(client, "/id/agency/cnsa", "en")
+    assert "CNSA presented the rules for the management" in en  # ¶36 in English
+    assert "Chinese original" in en
+    zh = _page(client, "/id/agency/cnsa", "zh")
+    assert "中国航天局介绍了中国月球样品和科学数据方面国际合作的管理规则" in zh
+    assert "英文译文" in zh
+
+
+@pytest.mark.parametrize(("path", "prev", "next_"), [
+    ("/id/document/a-ac-105-1294/para/1", None, "/id/document/a-ac-105-1294/para/2"),
+    (PARA_19, "/id/document/a-ac-105-1294/para/18", "/id/document/a-ac-105-1294/para/20"),
+    ("/id/document/a-ac-105-1294/para/46", "/id/document/a-ac-105-1294/para/45",
+     "/id/document/a-ac-105-1294/annex/pp/1"),
+    ("/id/document/a-ac-105-1294/annex/pp/11", "/id/document/a-ac-105-1294/annex/pp/10",
+     "/id/document/a-ac-105-1294/annex/op/1"),
+    ("/id/document/a-ac-105-1294/annex/op/7", "/id/document/a-ac-105-1294/annex/op/6", None),
+])
+def test_paragraphs_and_clauses_link_to_their_neighbours(client: FlaskClient, path: str,
+                                                         prev: str | None,
+                                                         next_: str | None) -> None:
+    page = _page(client, path, "en")
+    assert (f'rel="prev" id="prev-part" href="{prev}"' in page) == (prev is not None)
+    assert (f'rel="next" id="next-part" href="{next_}"' in page) == (next_ is not None)
+    if prev is None:
+        assert 'rel="prev"' not in page
+    if next_ is None:
+        assert 'rel="next"' not in page
+
+
+@pytest.mark.parametrize("path", ["/id/document/a-ac-105-1294", PARA_19,
+                                  "/id/document/a-ac-105-1294/annex/op/3"])
+def test_report_and_paragraph_pages_link_to_the_un_document(client: FlaskClient,
+                                                            path: str) -> None:
+    assert f'id="un-document-link" href="{un_document_url()}"' in _page(client, path, "en")
+    assert f'id="un-document-link" href="{un_document_url("zh")}"' in _page(client, path, "zh")
+    assert 'id="un-document-link"' not in _page(client, "/id/agency/cnsa", "en")
+
+
+@pytest.mark.parametrize("path", ["/", "/id/agency/cnsa", PARA_19, "/download", "/browse",
+                                  "/search", "/explore"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_page_footer_states_licence_source_and_rendering(client: FlaskClient, path: str,
+                                                               lang: str) -> None:
+    page = _page(client, path, lang)
+    footer = page.split("<footer>", 1)[1]
+    assert f'rel="license" href="{LICENSE}"' in footer
+    assert f'href="{un_document_url(lang)}"' in footer
+    assert ("English rendering by SpaceKG" if lang == "en" else "SpaceKG 根据中文本") in footer
+
+
+def test_downloads_page_states_the_licence(client: FlaskClient) -> None:
+    page = _page(client, "/download", "en")
+    licence = page.split('id="downloads-licence"', 1)[1].split("</p>", 1)[0]
+    assert str(LICENSE) in licence and "not the words of the United Nations" in licence
+
+
+@pytest.mark.parametrize("url", ["/.well-known/void", "/download?format=turtle"])
+def test_void_and_dcat_state_licence_source_and_rendering(client: FlaskClient,
+                                                          url: str) -> None:
+    from rdflib import Graph
+    response = client.get(url, headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    g = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    dataset = URIRef(BASE + "id/dataset/spacekg")
+    assert (dataset, DCTERMS.license, LICENSE) in g
+    assert (dataset, DCTERMS.source, URIRef(un_document_url("zh"))) in g
+    notes = {(str(n), n.language) for n in g.objects(dataset, SKOS.editorialNote)}
+    assert (RENDERING_NOTE["en"], "en") in notes and (RENDERING_NOTE["zh"], "zh") in notes
+
+
+@pytest.mark.parametrize("text", ["report paragraphs", "inferred", "Para.", ">Search<",
+                                  "Data licence", "Previous", "Next:"])
+def test_chinese_pages_carry_no_english_interface_words(client: FlaskClient,
+                                                        text: str) -> None:
+    for path in ("/", PARA_19, "/id/agency/cnsa", "/download"):
+        page = _page(client, path, "zh")
+        body = page.split("<body", 1)[1]
+        assert text not in body, (path, text)
