@@ -128,6 +128,14 @@ def paragraph_labels(iri: str) -> Labels | None:
                         "zh": f"附件{kind_zh}第 {m.group(3)} 段（{label}）"})
 
 
+#: Names of the RDF terms every description uses (no ontology can label them in OWL 2 DL).
+_CORE_TERM_LABELS = {
+    str(RDF.type): Labels(pref={"en": "type", "zh": "类型"}),
+    str(RDF.value): Labels(pref={"en": "text", "zh": "原文"}),
+    str(RDFS.label): Labels(pref={"en": "label", "zh": "标签"}),
+}
+
+
 def readable_name(iri: str) -> str:
     """A name for an unlabelled IRI: vocabulary terms spelled out (``isPartOf`` → "is part
     of"), SpaceKG individuals by their path (``claim/para-11-1``)."""
@@ -158,7 +166,7 @@ def labels_of(store: Store, iris: Iterable[str]) -> dict[str, Labels]:
     out = {iri: labels.finish() for iri, labels in found.items()}
     for iri in wanted:
         if iri not in out or not out[iri].pref:
-            para = paragraph_labels(iri)
+            para = paragraph_labels(iri) or _CORE_TERM_LABELS.get(iri)
             if para is not None:
                 out[iri] = para
     return out
