@@ -225,3 +225,19 @@ def test_chinese_pages_carry_no_english_interface_words(client: FlaskClient,
         page = _page(client, path, "zh")
         body = page.split("<body", 1)[1]
         assert text not in body, (path, text)
+
+
+def test_home_page_in_chinese_names_graphs_and_sources_in_chinese(client: FlaskClient) -> None:
+    page = _page(client, "/", "zh")
+    assert "报告段落（graph/para/N）" in page and "report paragraphs" not in page
+    assert "第 8 段" in page and "para 8" not in page
+
+
+@pytest.mark.parametrize(("source", "zh"), [
+    ("header, para 1, para 8", "报告标题页，第 1 段，第 8 段"),
+    ("para 14, annex P2", "第 14 段，附件 P2"),
+])
+def test_competency_sources_read_in_chinese(source: str, zh: str) -> None:
+    from spacekg.pages import localise_source
+    assert localise_source(source, "zh") == zh
+    assert localise_source(source, "en") == source

@@ -200,10 +200,12 @@ def _quantity(v: _View, s: URIRef) -> Label:
 
 
 def _capacity(v: _View, s: URIRef) -> Label:
-    system = v.one(s, SKG.onSystem) or v.one(s, SKG.forMission)
+    system = v.one(s, SKG.onSystem)
+    of = system if system is not None else v.one(s, SKG.forMission)
     zh, en = _quantity_text(v, v.one(s, SKG.mass))
-    return Label(f"{v.name(system, 'zh')}的有效载荷能力" + (f"：{zh}" if zh else ""),
-                 f"Payload capacity of the {v.name(system, 'en')}" + (f": {en}" if en else ""))
+    article = "the " if system is not None else ""  # the Chang'e-7 orbiter; Chang'e-7
+    return Label(f"{v.name(of, 'zh')}的有效载荷能力" + (f"：{zh}" if zh else ""),
+                 f"Payload capacity of {article}{v.name(of, 'en')}" + (f": {en}" if en else ""))
 
 
 def _citation(v: _View, s: URIRef) -> Label:

@@ -68,8 +68,19 @@ _GRAPH_GROUP_NAMES = {
     "en": {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
            "op": "operative clauses (graph/op/N)"},
     "zh": {"para": "报告段落（graph/para/N）", "pp": "序言部分条款（graph/pp/N）",
-           "op": "执行部分条款（graph/op/N）"},
+           "op": "执行部分条款（graph/op/N）", "inferred": "推理得出（inferred）",
+           "ontology": "本体（ontology）", "reference": "实体登记（reference）",
+           "header": "报告标题页（header）"},
 }
+
+
+def localise_source(text: str, lang: str) -> str:
+    """A competency question's sources ("header, para 1, annex P2") in the reader's language."""
+    if lang != "zh":
+        return text
+    text = re.sub(r"\bpara (\d+)", r"第 \1 段", text)
+    text = re.sub(r"\bannex\b", "附件", text)
+    return text.replace("header", "报告标题页").replace(", ", "，")
 
 
 def graph_figures(store: Store, lang: str = "en") -> list[GraphFigure]:
@@ -83,8 +94,8 @@ def graph_figures(store: Store, lang: str = "en") -> list[GraphFigure]:
     names = _GRAPH_GROUP_NAMES["zh" if lang == "zh" else "en"]
     figures = []
     for kind, items in groups.items():
-        if len(items) == 1 and kind not in names:
-            figures.append(GraphFigure(kind, items[0][0], items[0][1]))
+        if len(items) == 1 and kind not in ("para", "pp", "op"):
+            figures.append(GraphFigure(names.get(kind, kind), items[0][0], items[0][1]))
         else:
             figures.append(GraphFigure(names.get(kind, kind), items[0][0],
                                        sum(n for _, n in items), len(items)))

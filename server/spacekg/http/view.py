@@ -9,7 +9,14 @@ from flask import Response, current_app, g, request
 
 from spacekg.licence import LICENSE, LICENSE_NAME, RENDERING_NOTE, RENDERING_SHORT, un_document_url
 from spacekg.linkeddata import Description, readable_name
-from spacekg.pages import LANGUAGES, choose_language, page_path, quote_for, split_languages
+from spacekg.pages import (
+    LANGUAGES,
+    choose_language,
+    localise_source,
+    page_path,
+    quote_for,
+    split_languages,
+)
 from spacekg.search import IndexCache, SearchIndex
 from spacekg.serving import get_store
 from spacekg.shaclreport import LatestReport
@@ -100,6 +107,7 @@ def page_context(lang: str) -> dict[str, Any]:
     return {"ui": UI[lang], "lang": lang, "other_lang": "zh" if lang == "en" else "en",
             "page_path": page_path, "label_of": label_of,
             "quote_for": quote_for, "split_languages": split_languages,
+            "localise_source": localise_source,
             "licence_url": str(LICENSE), "licence_name": LICENSE_NAME,
             "un_document_url": un_document_url(lang),
             "rendering_note": RENDERING_SHORT[lang], "rendering_note_full": RENDERING_NOTE[lang]}
