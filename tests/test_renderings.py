@@ -241,3 +241,32 @@ def test_competency_sources_read_in_chinese(source: str, zh: str) -> None:
     from spacekg.pages import localise_source
     assert localise_source(source, "zh") == zh
     assert localise_source(source, "en") == source
+
+
+@pytest.mark.parametrize(("lang", "label", "shown", "aside", "summary"), [
+    ("en", "claim text", "Artemis I is an uncrewed flight test", "阿尔忒弥斯一号是无人飞行试验",
+     "Chinese original"),
+    ("zh", "陈述原文", "阿尔忒弥斯一号是无人飞行试验", "Artemis I is an uncrewed flight test",
+     "英文译文"),
+])
+def test_claim_page_shows_its_text_in_the_reader_language(client: FlaskClient, lang: str,
+                                                           label: str, shown: str, aside: str,
+                                                           summary: str) -> None:
+    import re
+    page = _page(client, "/id/claim/para-19-5", lang)
+    dd = re.search(re.escape(label) + r"</a></dt>\s*<dd>(.*?)</dd>", page, re.S)
+    assert dd, label
+    before, details = dd.group(1).split(f"<summary>{summary}</summary>", 1)
+    assert shown in before and aside not in before
+    assert aside in details
+
+
+def test_paragraph_facts_table_sets_the_other_language_aside(client: FlaskClient) -> None:
+    import re
+    page = _page(client, PARA_19, "en")
+    table = page.split('class="from-paragraph"', 1)[1]
+    rows = re.findall(r"claim text</a></th><td>(.*?)</td></tr>", table, re.S)
+    assert len(rows) == 10
+    row = next(r for r in rows if "Artemis I is an uncrewed flight test" in r)
+    shown, aside = row.split("<summary>Chinese original</summary>", 1)
+    assert "阿尔忒弥斯一号是无人飞行试验" in aside and "阿尔忒弥斯" not in shown

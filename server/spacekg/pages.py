@@ -220,6 +220,16 @@ def statements_by_subject(triples: list[tuple[object, object, object]], labels: 
     return sorted(grouped.items(), key=lambda kv: name(kv[0]))
 
 
+def statement_rows(items: list[Statement], lang: str
+                   ) -> list[tuple[str, list[object], list[object]]]:
+    """A subject's statements as rows of (predicate, values shown, values one click away):
+    one row per property, a literal in the other language set aside when ``lang`` has one."""
+    by_predicate: dict[str, list[object]] = {}
+    for st in items:
+        by_predicate.setdefault(st.predicate, []).append(st.value)
+    return [(p, *split_languages(values, lang)) for p, values in by_predicate.items()]
+
+
 def linked_iris(triples: list[tuple[object, object, object]]) -> set[str]:
     out: set[str] = set()
     for s, p, o in triples:

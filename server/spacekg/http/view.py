@@ -16,6 +16,7 @@ from spacekg.pages import (
     page_path,
     quote_for,
     split_languages,
+    statement_rows,
 )
 from spacekg.search import IndexCache, SearchIndex
 from spacekg.serving import get_store
@@ -107,7 +108,7 @@ def page_context(lang: str) -> dict[str, Any]:
     return {"ui": UI[lang], "lang": lang, "other_lang": "zh" if lang == "en" else "en",
             "page_path": page_path, "label_of": label_of,
             "quote_for": quote_for, "split_languages": split_languages,
-            "localise_source": localise_source,
+            "localise_source": localise_source, "statement_rows": statement_rows,
             "licence_url": str(LICENSE), "licence_name": LICENSE_NAME,
             "un_document_url": un_document_url(lang),
             "rendering_note": RENDERING_SHORT[lang], "rendering_note_full": RENDERING_NOTE[lang]}
