@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from rdflib import RDF, Dataset, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from spacekg.namespaces import REPORT, SKG
+from spacekg.namespaces import SKG
 
 _EN_LIMIT = 72
 _ZH_LIMIT = 32
@@ -56,8 +56,8 @@ class _View:
         return found[0] if found else None
 
     def text(self, s: URIRef, p: URIRef, lang: str) -> str | None:
-        """The first ``lang`` literal of ``s p`` in file order is unknowable here; take the
-        shortest, which is the plainest statement of the thing."""
+        """The shortest ``lang`` literal of ``s p``: with several (a presentation's
+        summaries), the shortest is the plainest statement, and the choice is stable."""
         found = [o for o in self.objects(s, p)
                  if isinstance(o, Literal) and (o.language or "")[:2] == lang]
         return str(min(found, key=len)) if found else None
@@ -118,7 +118,12 @@ def _clause(v: _View, s: URIRef) -> Label:
                  f"Annex {n} — {shorten(text['en'], _EN_LIMIT)}")
 
 
-def _said(v: _View, s: URIRef, who: URIRef, what: URIRef) -> Label:
+def _said(v: _View, s: URIRef, who: URIRef, what: URIRef) -> Label | None:
+    """"Agent: text"; None when ``what`` has several values, since nothing pairs a Chinese
+    value with its English one and the two labels must say the same thing."""
+    if any(len([o for o in v.objects(s, what) if isinstance(o, Literal)
+                and (o.language or "")[:2] == lang]) > 1 for lang in ("zh", "en")):
+        return None
     agent = v.one(s, who)
     out = {}
     for lang, limit, colon in (("zh", _ZH_LIMIT, "："), ("en", _EN_LIMIT, ": ")):
@@ -129,18 +134,24 @@ def _said(v: _View, s: URIRef, who: URIRef, what: URIRef) -> Label:
 
 
 def _claim(v: _View, s: URIRef) -> Label:
-    return _said(v, s, SKG.claimant, SKG.claimText)
+    said = _said(v, s, SKG.claimant, SKG.claimText)
+    if said is None:
+        raise ValueError(f"{s}: a claim with several texts needs a hand-written label")
+    return said
 
 
 def _presentation(v: _View, s: URIRef) -> Label:
+    """"CNES: presented its views…" from its one summary; with none or several, the
+    session and the presenter ("Session 1(a): NASA")."""
     who = SKG.presenter if v.one(s, SKG.presenter) is not None else SKG.presenterPost
-    if v.one(s, SKG.summary) is not None:
-        return _said(v, s, who, SKG.summary)
-    agent, session = v.one(s, who), v.one(s, SKG.presentedIn)
+    said = _said(v, s, who, SKG.summary) if v.one(s, SKG.summary) is not None else None
+    if said is not None:
+        return said
+    agents, session = v.objects(s, who), v.one(s, SKG.presentedIn)
     out = {}
     for lang in ("zh", "en"):
         where = v.short(session, lang) if session is not None else ""
-        head = v.name(agent, lang) if agent is not None else ""
+        head = ("、" if lang == "zh" else " and ").join(v.name(a, lang) for a in agents)
         out[lang] = (f"{where}：{head}" if lang == "zh" else f"{where}: {head}").strip("：: ")
     return Label(out["zh"], out["en"])
 
@@ -273,8 +284,3 @@ def labels_for(ds: Dataset, resources: Iterable[URIRef]) -> dict[URIRef, Label]:
                 out[s] = rule(view, s)
                 break
     return out
-
-
-def report_part(iri: str) -> bool:
-    """True for the report's paragraphs and clauses."""
-    return iri.startswith(str(REPORT) + "/")
