@@ -270,3 +270,23 @@ def test_paragraph_facts_table_sets_the_other_language_aside(client: FlaskClient
     row = next(r for r in rows if "Artemis I is an uncrewed flight test" in r)
     shown, aside = row.split("<summary>Chinese original</summary>", 1)
     assert "阿尔忒弥斯一号是无人飞行试验" in aside and "阿尔忒弥斯" not in shown
+
+
+@pytest.mark.parametrize(("title", "zh"), [
+    ("All named graphs (N-Quads)", "全部命名图（N-Quads）"),
+    ("Entity graph, 597 nodes, 2024 edges (GraphML)", "实体图，597 个节点，2024 条边（GraphML）"),
+    ("Table: SpaceAgency (CSV)", "表格：SpaceAgency（CSV）"),
+])
+def test_download_titles_read_in_chinese(title: str, zh: str) -> None:
+    from spacekg.pages import localise_download_title
+    assert localise_download_title(title, "zh") == zh
+    assert localise_download_title(title, "en") == title
+
+
+def test_a_claim_text_is_quoted_from_the_sentence_that_states_it(client: FlaskClient) -> None:
+    import re
+    page = _page(client, "/id/claim/para-19-6", "zh")
+    dd = re.search(r"陈述原文</a></dt>\s*<dd>(.*?)</dd>", page, re.S)
+    assert dd
+    quote = re.search(r'<span class="quote-text">(.*?)</span>', dd.group(1), re.S)
+    assert quote and "阿尔忒弥斯二号将是自阿波罗计划以来首次载人月球飞行试验" in quote.group(1)

@@ -74,6 +74,27 @@ _GRAPH_GROUP_NAMES = {
 }
 
 
+_DOWNLOAD_TITLES_ZH = [
+    (r"^All named graphs \((.*)\)$", r"全部命名图（\1）"),
+    (r"^Union of all graphs \((.*)\)$", r"所有图的并集（\1）"),
+    (r"^Entity graph, (\d+) nodes, (\d+) edges \((GraphML)\)$",
+     r"实体图，\1 个节点，\2 条边（\3）"),
+    (r"^Entity graph, (\d+) nodes, (\d+) edges \(GEXF, for Gephi\)$",
+     r"实体图，\1 个节点，\2 条边（GEXF，供 Gephi 使用）"),
+    (r"^Table: (.*) \(CSV\)$", r"表格：\1（CSV）"),
+    (r"^JSON-LD context$", "JSON-LD 上下文"),
+]
+
+
+def localise_download_title(title: str, lang: str) -> str:
+    """A download's description in the reader's language (the listing stores English)."""
+    if lang == "zh":
+        for pattern, replacement in _DOWNLOAD_TITLES_ZH:
+            if re.match(pattern, title):
+                return re.sub(pattern, replacement, title)
+    return title
+
+
 def localise_source(text: str, lang: str) -> str:
     """A competency question's sources ("header, para 1, annex P2") in the reader's language."""
     if lang != "zh":
@@ -368,7 +389,8 @@ def quote_for(description: Description, fact: Fact, text: str | None, lang: str 
             return []
         return sorted({*found.pref.values(), *found.alt}, key=len, reverse=True)
 
-    for needles in (names(str(fact.value)), names(description.iri)):
+    own = [str(fact.value)] if isinstance(fact.value, Literal) else []  # a claim's own text
+    for needles in (own, names(str(fact.value)), names(description.iri)):
         needles = [n for n in needles if len(n) >= 2]
         for sentence in parts:
             if any(n in sentence for n in needles):

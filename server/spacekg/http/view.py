@@ -12,6 +12,7 @@ from spacekg.linkeddata import Description, readable_name
 from spacekg.pages import (
     LANGUAGES,
     choose_language,
+    localise_download_title,
     localise_source,
     page_path,
     quote_for,
@@ -109,6 +110,7 @@ def page_context(lang: str) -> dict[str, Any]:
             "page_path": page_path, "label_of": label_of,
             "quote_for": quote_for, "split_languages": split_languages,
             "localise_source": localise_source, "statement_rows": statement_rows,
+            "localise_download_title": localise_download_title,
             "licence_url": str(LICENSE), "licence_name": LICENSE_NAME,
             "un_document_url": un_document_url(lang),
             "rendering_note": RENDERING_SHORT[lang], "rendering_note_full": RENDERING_NOTE[lang]}
