@@ -302,3 +302,61 @@ def quote_for(description: Description, fact: Fact, text: str | None) -> str:
             if any(n in sentence for n in needles):
                 return sentence
     return parts[0] if parts else text
+
+
+# --------------------------------------------------------------------------- world map
+
+#: The roles a country can have on the map, most specific first (its colour is the first).
+MAP_ROLES = ("partner", "payload", "observation", "presenter", "represented")
+
+
+@dataclass
+class MapCountry:
+    """A country drawn on the world map: where its page is, its M49 code, its roles."""
+
+    iri: str
+    path: str
+    m49: str
+    label: str
+    roles: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {"path": self.path, "m49": self.m49, "label": self.label, "roles": self.roles}
+
+
+@dataclass
+class WorldMap:
+    """What the map template needs: the countries as JSON for map.js, countries per role."""
+
+    countries: list[MapCountry]
+
+    @property
+    def data(self) -> list[dict[str, object]]:
+        return [c.as_json() for c in self.countries]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {role: sum(role in c.roles for c in self.countries) for role in MAP_ROLES}
+
+
+def world_map(store: Store, lang: str) -> WorldMap:
+    """The world map's countries in ``lang``."""
+    return WorldMap(map_countries(store, lang))
+
+
+def map_countries(store: Store, lang: str) -> list[MapCountry]:
+    """Countries with their stated roles (``map-countries.rq``), labels in ``lang``."""
+    found: dict[str, MapCountry] = {}
+    for row in select(store, "map-countries"):
+        iri = str(row["country"])
+        country = found.get(iri)
+        if country is None:
+            country = found[iri] = MapCountry(iri, page_path(iri) or iri, str(row["m49"]), "")
+        if str(row["role"]) not in country.roles:
+            country.roles.append(str(row["role"]))
+    labels = labels_of(store, list(found))
+    for iri, country in found.items():
+        lab = labels.get(iri)
+        country.label = (lab.best(lang) if lab else None) or local_name(iri)
+        country.roles.sort(key=MAP_ROLES.index)
+    return sorted(found.values(), key=lambda c: natural_key(c.label))

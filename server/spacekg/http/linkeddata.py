@@ -36,7 +36,7 @@ from spacekg.linkeddata import (
     paragraph_graph_of,
     paragraph_number,
 )
-from spacekg.namespaces import ONTOLOGY_GRAPH
+from spacekg.namespaces import ONTOLOGY_GRAPH, SKG
 from spacekg.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from spacekg.pages import (
     HEADER_PROPERTIES,
@@ -44,6 +44,7 @@ from spacekg.pages import (
     linked_iris,
     ontology_terms,
     statements_by_subject,
+    world_map,
 )
 from spacekg.resources import ontology_files, shapes_files
 from spacekg.serving import get_store
@@ -161,6 +162,8 @@ def entity(rest: str) -> Response:
         if t.startswith(base_iri() + "ontology#") and label not in shown.values():
             shown[t] = label
     context["inferred_types"] = list(shown)
+    if str(SKG.Country) in description.types:  # where it sits among the report's countries
+        context["world_map"] = world_map(store, lang)
     html = render_template("entity.html", **context, **page_context(lang))
     return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
 

@@ -41,7 +41,13 @@ from spacekg.http.view import (
 from spacekg.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.namespaces import BASE
 from spacekg.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
-from spacekg.pages import class_figures, competency_questions, graph_figures, page_path
+from spacekg.pages import (
+    class_figures,
+    competency_questions,
+    graph_figures,
+    page_path,
+    world_map,
+)
 from spacekg.serving import get_store
 from spacekg.shaclreport import LatestReport
 
@@ -125,7 +131,7 @@ def home() -> Response:
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
         total=sum(g.triples for g in graphs), entities=len(search_index().entries),
-        examples=competency_questions(), **page_context(lang))
+        examples=competency_questions(), world_map=world_map(store, lang), **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language, Cookie"
     return with_language_cookie(response)
