@@ -170,3 +170,37 @@ def test_browse_search_switch_language_query_and_explore(
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
     assert len(list(ARTIFACTS.glob("*.png"))) == 8
 
+
+
+def test_world_map_marks_and_links_in_both_languages(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The home page's map draws one linked shape per country the report names (the 82 of
+    paragraph 6 among them), in both languages; the country page highlights its country and a
+    click on a shape opens that country's page."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
+        p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
+        data = p.evaluate(  # type: ignore[attr-defined]
+            "() => JSON.parse(document.querySelector('figure.world-map script.map-data').textContent)")
+        represented = [c for c in data if "represented" in c["roles"]]
+        assert len(represented) == 82
+        drawn = p.evaluate(  # type: ignore[attr-defined]
+            "() => new Set([...document.querySelectorAll('figure.world-map a.country')]"
+            ".map(a => a.dataset.m49)).size")  # a country may have several shapes
+        missing = p.locator("figure.world-map .map-missing a")  # type: ignore[attr-defined]
+        assert drawn + missing.count() == len(data)
+        p.locator("figure.world-map").screenshot(  # type: ignore[attr-defined]
+            path=str(ARTIFACTS / f"map-home-{lang}.png"))
+    title = p.locator("figure.world-map a.country[href='/id/country/chn'] title")  # type: ignore[attr-defined]
+    assert "中国" in title.text_content()
+    p.goto(base_url + "/id/country/per?lang=en")  # type: ignore[attr-defined]
+    p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
+    assert p.locator("a.country[href='/id/country/per'] path.highlight").count() == 1  # type: ignore[attr-defined]
+    p.locator("figure.world-map").screenshot(  # type: ignore[attr-defined]
+        path=str(ARTIFACTS / "map-country-per-en.png"))
+    p.evaluate("() => document.querySelector(\"a.country[href='/id/country/chn']\")"  # type: ignore[attr-defined]
+               ".dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))")
+    p.wait_for_url("**/id/country/chn")  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
