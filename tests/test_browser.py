@@ -204,3 +204,29 @@ def test_world_map_marks_and_links_in_both_languages(
                ".dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))")
     p.wait_for_url("**/id/country/chn")  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_participation_charts_link_each_figure_to_its_paragraph(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The home page charts the workshop's nine stated figures; on site is a lower bound
+    (≥ 200), women speakers a share with no count; each figure's ¶ opens its paragraph."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
+        rows = p.locator("section.participation .bar-row")  # type: ignore[attr-defined]
+        assert rows.count() == 9
+        onsite = p.locator(".bar-row[data-kind='OnsiteParticipants'] .bar-value")  # type: ignore[attr-defined]
+        assert onsite.inner_text().strip() == "≥ 200"
+        share = p.locator(".bar-row[data-kind='WomenSpeakers'] .bar-value")  # type: ignore[attr-defined]
+        assert share.inner_text().strip() == "33 %"
+        p.locator("section.participation").screenshot(  # type: ignore[attr-defined]
+            path=str(ARTIFACTS / f"charts-home-{lang}.png"))
+    paragraphs = p.evaluate(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('section.participation .bar-row a.para')]"
+        ".map(a => a.getAttribute('href'))")
+    assert sorted(set(paragraphs)) == [f"/id/document/a-ac-105-1294/para/{n}" for n in (6, 7, 8)]
+    p.locator(".bar-row[data-kind='OnsiteParticipants'] a.para").click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/para/8")  # type: ignore[attr-defined]
+    assert "200" in p.locator("blockquote.fulltext").inner_text()  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

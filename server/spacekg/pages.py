@@ -360,3 +360,59 @@ def map_countries(store: Store, lang: str) -> list[MapCountry]:
         country.label = (lab.best(lang) if lab else None) or local_name(iri)
         country.roles.sort(key=MAP_ROLES.index)
     return sorted(found.values(), key=lambda c: natural_key(c.label))
+
+
+# --------------------------------------------------------------------------- participation charts
+
+#: Statistic kinds that count people (one chart); the others count countries or agencies.
+PEOPLE_KINDS = {"RegisteredParticipants", "WomenParticipants", "OnlineParticipants",
+                "OnsiteParticipants", "Speakers", "WomenSpeakers"}
+
+
+@dataclass
+class Figure:
+    """One participation figure as the report states it: a count (maybe a lower bound) and/or
+    a percentage, the paragraph that states it. ``width`` is only the bar's drawn length."""
+
+    stat: str
+    kind: str
+    population: str
+    paragraph: str
+    number: int
+    count: int | None = None
+    lower_bound: bool = False
+    percent: int | None = None
+    width: float = 0.0
+
+
+def participation_figures(store: Store, event: str, lang: str) -> dict[str, list[Figure]]:
+    """The event's figures in two charts, ``people`` and ``other``, in paragraph order; bars
+    are scaled to the largest count of their chart (a percentage-only figure to 100)."""
+    found: dict[str, Figure] = {}
+    populations: dict[str, dict[str, str]] = {}
+    for row in select(store, "participation-figures", event=[event]):
+        stat = str(row["stat"])
+        pop = row["population"]
+        populations.setdefault(stat, {})[getattr(pop, "language", None) or ""] = str(pop)
+        if stat in found:
+            continue
+        qualifier = str(row.get("qualifier", ""))
+        found[stat] = Figure(
+            stat, local_name(str(row["kind"])), "", page_path(str(row["paragraph"])) or "",
+            int(row["number"]),
+            int(row["count"]) if "count" in row else None,
+            qualifier.endswith("LowerBound"),
+            int(row["percent"]) if "percent" in row else None)
+    charts: dict[str, list[Figure]] = {"people": [], "other": []}
+    for stat, figure in found.items():
+        texts = populations[stat]
+        figure.population = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+        charts["people" if figure.kind in PEOPLE_KINDS else "other"].append(figure)
+    for figures in charts.values():
+        top = max((f.count for f in figures if f.count is not None), default=0)
+        for f in figures:
+            if f.count is not None and top:
+                f.width = 100.0 * f.count / top
+            elif f.percent is not None:
+                f.width = float(f.percent)
+    return charts

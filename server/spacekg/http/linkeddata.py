@@ -44,6 +44,7 @@ from spacekg.pages import (
     linked_iris,
     ontology_terms,
     statements_by_subject,
+    participation_figures,
     world_map,
 )
 from spacekg.resources import ontology_files, shapes_files
@@ -164,6 +165,10 @@ def entity(rest: str) -> Response:
     context["inferred_types"] = list(shown)
     if str(SKG.Country) in description.types:  # where it sits among the report's countries
         context["world_map"] = world_map(store, lang)
+    if str(SKG.Event) in description.types + description.inferred_types:
+        charts = participation_figures(store, iri, lang)
+        if any(charts.values()):
+            context["charts"] = charts
     html = render_template("entity.html", **context, **page_context(lang))
     return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
 

@@ -46,6 +46,7 @@ from spacekg.pages import (
     competency_questions,
     graph_figures,
     page_path,
+    participation_figures,
     world_map,
 )
 from spacekg.serving import get_store
@@ -54,6 +55,9 @@ from spacekg.shaclreport import LatestReport
 site_bp = Blueprint("site", __name__)
 
 #: Prefixes preloaded in YASGUI (and used to shorten IRIs in its result table).
+#: The workshop the report is about: its figures are on the home page.
+WORKSHOP = BASE + "id/event/haikou-workshop-2022"
+
 PREFIXES = {
     "skg": BASE + "ontology#", "id": BASE + "id/", "graph": BASE + "graph/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -124,6 +128,7 @@ def sparql_ui() -> Response | None:
 
 @site_bp.route("/", methods=["GET", "HEAD"])
 def home() -> Response:
+    """The home page: search, the workshop's figures and map, classes, graphs, questions."""
     lang = language()
     store = get_store()
     graphs = graph_figures(store)
@@ -131,7 +136,8 @@ def home() -> Response:
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
         total=sum(g.triples for g in graphs), entities=len(search_index().entries),
-        examples=competency_questions(), world_map=world_map(store, lang), **page_context(lang))
+        examples=competency_questions(), world_map=world_map(store, lang),
+        charts=participation_figures(store, WORKSHOP, lang), **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language, Cookie"
     return with_language_cookie(response)
