@@ -183,9 +183,12 @@ def test_world_map_marks_and_links_in_both_languages(
         p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
         p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
         data = p.evaluate(  # type: ignore[attr-defined]
-            "() => JSON.parse(document.querySelector('figure.world-map script.map-data').textContent)")
+            "() => JSON.parse(document.querySelector("
+            "'figure.world-map script.map-data').textContent)")
         represented = [c for c in data if "represented" in c["roles"]]
         assert len(represented) == 82
+        roles = {r for c in data for r in c["roles"]}
+        assert {"observation", "payload", "partner"} <= roles
         drawn = p.evaluate(  # type: ignore[attr-defined]
             "() => new Set([...document.querySelectorAll('figure.world-map a.country')]"
             ".map(a => a.dataset.m49)).size")  # a country may have several shapes
@@ -229,4 +232,26 @@ def test_participation_charts_link_each_figure_to_its_paragraph(
     p.locator(".bar-row[data-kind='OnsiteParticipants'] a.para").click()  # type: ignore[attr-defined]
     p.wait_for_url("**/para/8")  # type: ignore[attr-defined]
     assert "200" in p.locator("blockquote.fulltext").inner_text()  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_programme_lists_sessions_in_order_with_presentations(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The programme shows the sessions in the report's order (the opening first, the
+    closing last), session 3's two parts inside it and all 55 presentations, in both
+    languages; a presenter's link opens its page."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/programme?lang={lang}")  # type: ignore[attr-defined]
+        top = p.evaluate(  # type: ignore[attr-defined]
+            "() => [...document.querySelectorAll('section.session')]"
+            ".filter(s => !s.parentElement.closest('section.session')).map(s => s.id)")
+        assert top[0] == "opening" and top[-1] == "closing" and len(top) == 12
+        parts = p.locator("section.session[id='3'] > section.session")  # type: ignore[attr-defined]
+        assert parts.count() == 2
+        assert p.locator("li.presentation").count() == 55  # type: ignore[attr-defined]
+        p.screenshot(path=str(ARTIFACTS / f"programme-{lang}.png"))  # type: ignore[attr-defined]
+    p.locator("section.session[id='1a'] li.presentation .who a").first.click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/id/agency/cnsa")  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"

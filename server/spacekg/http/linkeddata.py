@@ -43,8 +43,8 @@ from spacekg.pages import (
     group_facts,
     linked_iris,
     ontology_terms,
-    statements_by_subject,
     participation_figures,
+    statements_by_subject,
     world_map,
 )
 from spacekg.resources import ontology_files, shapes_files

@@ -32,6 +32,7 @@ from spacekg.explore import neighbours
 from spacekg.http.linkeddata import linkeddata_bp, rdf_body
 from spacekg.http.view import (
     EXTENSION,
+    UI,
     SiteState,
     language,
     page_context,
@@ -47,6 +48,7 @@ from spacekg.pages import (
     graph_figures,
     page_path,
     participation_figures,
+    programme,
     world_map,
 )
 from spacekg.serving import get_store
@@ -138,6 +140,18 @@ def home() -> Response:
         total=sum(g.triples for g in graphs), entities=len(search_index().entries),
         examples=competency_questions(), world_map=world_map(store, lang),
         charts=participation_figures(store, WORKSHOP, lang), **page_context(lang))
+    response = Response(html, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return with_language_cookie(response)
+
+
+@site_bp.route("/programme", methods=["GET", "HEAD"])
+def programme_page() -> Response:
+    """The workshop's sessions in order with their presentations, on one page."""
+    lang = language()
+    sessions, labels = programme(get_store())
+    html = render_template("programme.html", title=UI[lang]["programme"], sessions=sessions,
+                           labels=labels, **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language, Cookie"
     return with_language_cookie(response)
