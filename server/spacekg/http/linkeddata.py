@@ -17,11 +17,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from rdflib import OWL, RDF, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS
+from werkzeug.exceptions import NotFound
 
 from spacekg import negotiate
 from spacekg.dataset import load_graph
 from spacekg.downloads import CONTEXT
 from spacekg.errors import NotAcceptable, UnknownResource
+from spacekg.http.errors import error_response
 from spacekg.http.view import (
     language,
     page_context,
@@ -339,6 +341,35 @@ def _validation_rows(report: Graph) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 404
 
+def _normalised_entity_path() -> str | None:
+    """``/id/Country/CHN/`` → ``/id/country/chn`` when that one exists: a trailing slash or
+    capitals typed by hand should reach the entity rather than a 404."""
+    path = request.path
+    if not path.startswith("/id/"):
+        return None
+    fixed = path.rstrip("/").lower()
+    if fixed == path or fixed == "/id":
+        return None
+    try:
+        describe(get_store(), base_iri() + fixed[1:])
+    except UnknownResource:
+        return None
+    query = request.query_string.decode("latin-1")
+    return fixed + ("?" + query if query else "")
+
+
+@linkeddata_bp.app_errorhandler(NotFound)
+def not_found(exc: NotFound) -> Response:
+    """Any other 404 (``/foo/bar``): the styled page for browsers; programs get the same
+    error document as for every other HTTP error."""
+    message = exc.description or ""
+    if not message or "requested URL was not found" in message:
+        message = f"there is no page at {request.path}"
+    if "html" not in request.headers.get("Accept", ""):
+        return error_response(404, "Not Found", message)
+    return unknown(UnknownResource(message, iri=request.url))
+
+
 @linkeddata_bp.app_errorhandler(UnknownResource)
 def unknown(exc: UnknownResource) -> Response:
     """404: an HTML page with suggestions for people, plain text (or JSON) for programs."""
@@ -346,6 +377,9 @@ def unknown(exc: UnknownResource) -> Response:
         fmt = negotiate.choose(OFFERS, request.headers.get("Accept"), None)
     except NotAcceptable:
         fmt = TURTLE
+    moved = _normalised_entity_path()
+    if moved is not None:
+        return redirect(moved, 301)
     if fmt is HTML:
         lang = language()
         tail = exc.iri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
