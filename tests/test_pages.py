@@ -224,3 +224,15 @@ def test_programme_page_lists_every_presentation(client: FlaskClient) -> None:
     html = client.get("/programme?lang=zh").get_data(as_text=True)
     assert html.count('class="presentation"') == 55
     assert html.index('id="opening"') < html.index('id="1a"') < html.index('id="closing"')
+
+
+def test_class_counts_agree_with_the_browse_pages(client: FlaskClient) -> None:
+    """The number next to each class on the home page is the number its browse page lists."""
+    html = client.get("/?lang=en").get_data(as_text=True)
+    found = re.findall(
+        r'<a href="/browse\?class=([^"]+)">[^<]*</a> <span class="count">(\d+)</span>', html)
+    assert len(found) >= 10
+    for quoted, count in found[:12]:
+        page = client.get(f"/browse?class={quoted}&lang=en").get_data(as_text=True)
+        listed = len(re.findall(r'<li class="browse-item', page))
+        assert listed == int(count), quoted
