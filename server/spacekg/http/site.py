@@ -9,7 +9,11 @@ graph explorer, downloads, and YASGUI on ``/sparql`` for browsers.
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from flask import (
@@ -255,7 +259,7 @@ def download_index() -> Response:
         return response
     lang = language()
     html = render_template("downloads.html", title="Downloads", files=listing,
-                           **page_context(lang))
+                           human_size=human_size, **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</download?format=turtle>; rel="alternate"; type="text/turtle"'
@@ -270,17 +274,62 @@ def jsonld_context() -> Response:
     return response
 
 
+@site_bp.route("/download/SHA256SUMS", methods=["GET", "HEAD"])
+def download_sums() -> Response:
+    """``sha256sum -c`` input for every file and its gzip variant, so a mirror can be checked."""
+    store = get_store()
+    directory = _downloads().directory(store)
+    lines = []
+    for item in _downloads().listing(store):
+        lines.append(f"{item.sha256}  {item.name}")
+        lines.append(f"{gzipped(directory, item.name)[1]}  {item.name}.gz")
+    response = Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="SHA256SUMS"'
+    return response
+
+
 @site_bp.route("/download/<name>", methods=["GET", "HEAD"])
 def download_file(name: str) -> Response:
+    """A dump as an attachment (``name.gz``: gzip-compressed), with its SHA-256."""
     store = get_store()
     listing = {f.name: f for f in _downloads().listing(store)}
-    item = listing.get(name)
+    compressed = name.endswith(".gz")
+    item = listing.get(name[:-3] if compressed else name)
     if item is None:
         raise NotFound(f"no download named {name!r}; see /download for the list")
-    response = send_from_directory(_downloads().directory(store), name,
-                                   mimetype=item.media_type, as_attachment=False)
-    digest = base64.b64encode(bytes.fromhex(item.sha256)).decode()
+    directory = _downloads().directory(store)
+    sha256 = item.sha256
+    if compressed:
+        sha256 = gzipped(directory, item.name)[1]
+    response = send_from_directory(directory, name,
+                                   mimetype="application/gzip" if compressed else item.media_type,
+                                   as_attachment=True, download_name=name)
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode()
     response.headers["Digest"] = f"sha-256={digest}"  # RFC 3230
-    response.headers["X-Content-SHA256"] = item.sha256
+    response.headers["X-Content-SHA256"] = sha256
     return response
+
+
+def human_size(size: int) -> str:
+    """Bytes as people read them: 912 B, 48.2 kB, 3.1 MB (SI units, as browsers show)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def gzipped(directory: Path, name: str) -> tuple[Path, str]:
+    """``name.gz`` next to ``name`` (written once, reproducibly: no timestamp) and its SHA-256."""
+    target = directory / f"{name}.gz"
+    sums = directory / f"{name}.gz.sha256"
+    if not (target.is_file() and sums.is_file()):
+        data = gzip.compress((directory / name).read_bytes(), compresslevel=9, mtime=0)
+        for path, content in ((target, data), (sums, hashlib.sha256(data).hexdigest().encode())):
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gz-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+            os.replace(tmp, path)
+    return target, sums.read_text(encoding="ascii").strip()
 
