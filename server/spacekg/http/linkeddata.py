@@ -11,6 +11,7 @@ meant.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -118,6 +119,10 @@ def represent(path: str, fmt: Format, body: bytes | str, *, negotiated: bool,
         for alt in OFFERS if alt is not fmt)
     if not negotiated:
         response.headers["Cache-Control"] = "public, max-age=300"
+    if status == 200:  # a client re-reading an entity it has gets 304, not the document again
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+        response.make_conditional(request)
     return response
 
 
