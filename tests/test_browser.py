@@ -255,3 +255,29 @@ def test_programme_lists_sessions_in_order_with_presentations(
     p.locator("section.session[id='1a'] li.presentation .who a").first.click()  # type: ignore[attr-defined]
     p.wait_for_url("**/id/agency/cnsa")  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_partnership_network_view(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The explorer's partnership view draws one node per partner and one line per pair of
+    partners; clicking a line lists its partnerships with their paragraphs."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/explore/partnerships?lang={lang}")  # type: ignore[attr-defined]
+        p.wait_for_selector("#net[data-ready='1']", timeout=10_000)  # type: ignore[attr-defined]
+        data = p.evaluate(  # type: ignore[attr-defined]
+            "() => JSON.parse(document.getElementById('network-data').textContent)")
+        assert data["partnerships"] >= 3
+        drawn = p.evaluate(  # type: ignore[attr-defined]
+            "() => [window.spacekgPartnerships.nodes().length,"
+            " window.spacekgPartnerships.edges().length]")
+        assert drawn == [len(data["nodes"]), len(data["edges"])]
+        assert len(data["edges"]) >= 3
+        p.evaluate("() => window.spacekgPartnerships.edges()[0].emit('tap')")  # type: ignore[attr-defined]
+        links = p.locator("#edge-detail .partnerships a.para")  # type: ignore[attr-defined]
+        assert links.count() >= 1
+        p.screenshot(path=str(ARTIFACTS / f"partnerships-{lang}.png"))  # type: ignore[attr-defined]
+    links.first.click()
+    p.wait_for_url("**/para/*")  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

@@ -32,7 +32,7 @@ from werkzeug.exceptions import NotFound
 from spacekg import negotiate
 from spacekg.downloads import CONTEXT, Downloads, catalogue
 from spacekg.errors import BadRequest
-from spacekg.explore import neighbours
+from spacekg.explore import neighbours, partnership_network
 from spacekg.http.linkeddata import linkeddata_bp, rdf_body
 from spacekg.http.view import (
     EXTENSION,
@@ -227,6 +227,16 @@ def explore_page() -> Response:
     lang = language()
     start = request.args.get("iri") or BASE + "id/mission/change-7"
     html = render_template("explore.html", title="Explorer", start=start, **page_context(lang))
+    return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+@site_bp.route("/explore/partnerships", methods=["GET"])
+def partnerships_page() -> Response:
+    """The explorer's partnership view: who partners with whom, from the report."""
+    lang = language()
+    network = partnership_network(get_store(), lang)
+    html = render_template("partnerships.html", title=UI[lang]["explore"], network=network,
+                           **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
 
 
