@@ -8,7 +8,11 @@
   const zh = holder.dataset.lang === "zh";
   const short = (text) => (text.length > 24 ? text.slice(0, 22) + "…" : text);
   const elements = [];
-  for (const n of data.nodes) {
+  // partners of one partnership next to each other on the circle
+  const order = new Map();
+  data.edges.forEach((e) => { for (const id of [e.source, e.target]) if (!order.has(id)) order.set(id, order.size); });
+  const nodes = [...data.nodes].sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
+  for (const n of nodes) {
     elements.push({ data: { id: n.id, label: short(n.label), full: n.label, path: n.path, kind: n.kind } });
   }
   data.edges.forEach((e, i) => {
@@ -18,7 +22,10 @@
   const cy = cytoscape({
     container: holder,
     elements,
-    layout: { name: "cose", animate: false, padding: 60, nodeRepulsion: () => 40000 },
+    // a handful of partners reads best on a circle; many need a force layout
+    layout: data.nodes.length <= 12
+      ? { name: "circle", padding: 80, radius: 60 + 25 * data.nodes.length }
+      : { name: "cose", animate: false, padding: 60, nodeRepulsion: () => 40000, componentSpacing: 120 },
     maxZoom: 1.4,
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom",
