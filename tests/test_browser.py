@@ -281,3 +281,22 @@ def test_partnership_network_view(
     links.first.click()
     p.wait_for_url("**/para/*")  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_yasgui_shows_sparql_errors_readably(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """A syntax error shows the message, the line and column, and the line with a caret —
+    not the endpoint's raw JSON."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
+    p.evaluate("() => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
+               " t.setQuery('SELECT * WHERE { ?s ?p }'); t.query().catch(() => {}); }")
+    box = p.locator(".spacekg-error")  # type: ignore[attr-defined]
+    box.wait_for(timeout=10_000)
+    text = box.inner_text()
+    assert "line 1, column 25" in text and "^" in text
+    assert '{"error"' not in text
+    box.screenshot(path=str(ARTIFACTS / "sparql-error.png"))
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

@@ -89,6 +89,49 @@
   }
   Yasgui.Yasr.registerPlugin("graph", GraphPlugin);
 
+  // A failed query: the endpoint's JSON error (message, line, column) as a sentence and the
+  // offending line of the query with a caret under the column, instead of raw JSON.
+  class ErrorPlugin {
+    constructor(yasr) { this.yasr = yasr; this.priority = 30; this.hideFromSelection = true; }
+    canHandleResults() { return !!this.yasr.results && !!this.yasr.results.getError(); }
+    getIcon() { const i = document.createElement("div"); i.textContent = "!"; return i; }
+    draw() {
+      const results = this.yasr.results;
+      const err = results.getError() || {};
+      let body = "";
+      try { body = results.getOriginalResponseAsString ? results.getOriginalResponseAsString() : ""; } catch (e) { body = ""; }
+      let info = null;
+      for (const text of [body, err.text]) {
+        try { const parsed = JSON.parse(text); if (parsed && parsed.error) { info = parsed.error; break; } } catch (e) { /* not JSON */ }
+      }
+      const box = document.createElement("div");
+      box.className = "spacekg-error";
+      const title = document.createElement("h3");
+      title.textContent = (info && info.title) || err.statusText || "Query failed";
+      if (err.status) title.textContent = err.status + " " + title.textContent;
+      const message = document.createElement("p");
+      message.className = "message";
+      message.textContent = (info && info.message) || err.text || body || "The endpoint did not answer.";
+      box.append(title, message);
+      if (info && info.line) {
+        const where = document.createElement("p");
+        where.className = "where";
+        where.textContent = "line " + info.line + (info.column ? ", column " + info.column : "");
+        box.append(where);
+        let query = "";
+        try { query = window.spacekgYasgui.getTab().getQuery(); } catch (e) { query = ""; }
+        const line = query.split("\n")[info.line - 1];
+        if (line !== undefined) {
+          const pre = document.createElement("pre");
+          pre.textContent = line + "\n" + " ".repeat(Math.max(0, (info.column || 1) - 1)) + "^";
+          box.append(pre);
+        }
+      }
+      this.yasr.resultsEl.appendChild(box);
+    }
+  }
+  Yasgui.Yasr.registerPlugin("error", ErrorPlugin);
+
   const yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,
