@@ -300,3 +300,30 @@ def test_yasgui_shows_sparql_errors_readably(
     assert '{"error"' not in text
     box.screenshot(path=str(ARTIFACTS / "sparql-error.png"))
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_yasgui_map_view_for_results_with_countries(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """A result naming countries can be shown on the world map: one linked shape per country
+    in the result."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
+    query = ("PREFIX skg: <https://w3id.org/spacekg/ontology#> SELECT DISTINCT ?c WHERE { "
+             "?x skg:providedBy ?c . ?c a skg:Country }")
+    p.evaluate("(q) => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
+               " t.setQuery(q); t.query().catch(() => {}); }", query)
+    p.wait_for_function(  # type: ignore[attr-defined]
+        "() => window.spacekgYasgui.getTab().getYasr().results"
+        " && window.spacekgYasgui.getTab().getYasr().results.getBindings().length > 0")
+    rows = p.evaluate(  # type: ignore[attr-defined]
+        "() => window.spacekgYasgui.getTab().getYasr().results.getBindings().length")
+    p.evaluate("() => window.spacekgYasgui.getTab().getYasr().selectPlugin('map')")  # type: ignore[attr-defined]
+    p.wait_for_selector(".yasr-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
+    drawn = p.evaluate(  # type: ignore[attr-defined]
+        "() => new Set([...document.querySelectorAll('.yasr-map a.country')]"
+        ".map(a => a.dataset.m49)).size")
+    assert drawn == rows == 4
+    p.locator(".yasr-map").screenshot(path=str(ARTIFACTS / "sparql-map.png"))  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

@@ -321,7 +321,8 @@ class MapCountry:
     roles: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
-        return {"path": self.path, "m49": self.m49, "label": self.label, "roles": self.roles}
+        return {"iri": self.iri, "path": self.path, "m49": self.m49, "label": self.label,
+                "roles": self.roles}
 
 
 @dataclass

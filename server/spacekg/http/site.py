@@ -125,7 +125,8 @@ def sparql_ui() -> Response | None:
     lang = language()
     response = Response(render_template(
         "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,
-        **page_context(lang)), 200, content_type=HTML.content_type)
+        countries=world_map(get_store(), lang).data, **page_context(lang)),
+        200, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
     return with_language_cookie(response)
 

@@ -4,8 +4,12 @@
 (function () {
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
-  const figures = document.querySelectorAll("figure.world-map");
-  if (!figures.length || !window.d3 || !window.topojson) return;
+  if (!window.d3 || !window.topojson) return;
+  let atlas = null;  // one fetch of the TopoJSON per page, shared by every map on it
+  function world(url) {
+    if (!atlas) atlas = fetch(url).then((r) => r.json());
+    return atlas;
+  }
 
   function draw(figure, world) {
     const countries = JSON.parse(figure.querySelector("script.map-data").textContent);
@@ -67,8 +71,11 @@
     figure.classList.add("drawn");
   }
 
-  const url = figures[0].dataset.atlas;
-  fetch(url).then((r) => r.json()).then((world) => {
-    figures.forEach((f) => draw(f, world));
-  }).catch(() => figures.forEach((f) => f.classList.add("failed")));
+  function drawFigure(figure) {
+    return world(figure.dataset.atlas).then((w) => draw(figure, w))
+      .catch(() => figure.classList.add("failed"));
+  }
+  // YASGUI's map view draws result countries with the same code
+  window.spacekgMap = { draw: drawFigure };
+  document.querySelectorAll("figure.world-map").forEach(drawFigure);
 })();

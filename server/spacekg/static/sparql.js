@@ -89,6 +89,44 @@
   }
   Yasgui.Yasr.registerPlugin("graph", GraphPlugin);
 
+  // Results naming countries: the world map, the result's countries coloured, each linked.
+  const countriesEl = document.getElementById("countries-data");
+  const countries = countriesEl ? JSON.parse(countriesEl.textContent) : [];
+  const byIri = new Map(countries.map(function (c) { return [c.iri, c]; }));
+  class MapPlugin {
+    constructor(yasr) { this.yasr = yasr; this.priority = 4; this.label = "Map"; this.hideFromSelection = false; }
+    found() {
+      const results = this.yasr.results;
+      const seen = new Map();
+      if (!results || !results.getBindings || results.getError()) return [];
+      (results.getBindings() || []).forEach(function (row) {
+        Object.keys(row).forEach(function (v) {
+          const c = row[v] && byIri.get(row[v].value);
+          if (c && !seen.has(c.iri)) seen.set(c.iri, Object.assign({}, c, { roles: ["result"] }));
+        });
+      });
+      return Array.from(seen.values());
+    }
+    canHandleResults() { return this.found().length > 0; }
+    getIcon() { const i = document.createElement("div"); i.textContent = "🌐"; return i; }
+    draw() {
+      const figure = document.createElement("figure");
+      figure.className = "world-map yasr-map";
+      figure.dataset.atlas = countriesEl.dataset.atlas;
+      figure.dataset.roles = JSON.stringify({ result: "in the results" });
+      const data = document.createElement("script");
+      data.type = "application/json";
+      data.className = "map-data";
+      data.textContent = JSON.stringify(this.found());
+      const canvas = document.createElement("div");
+      canvas.className = "map-canvas";
+      figure.append(data, canvas);
+      this.yasr.resultsEl.appendChild(figure);
+      if (window.spacekgMap) window.spacekgMap.draw(figure);
+    }
+  }
+  Yasgui.Yasr.registerPlugin("map", MapPlugin);
+
   // A failed query: the endpoint's JSON error (message, line, column) as a sentence and the
   // offending line of the query with a caret under the column, instead of raw JSON.
   class ErrorPlugin {
@@ -138,7 +176,7 @@
     persistenceId: null,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     yasqe: { value: starter },
-    yasr: { prefixes: prefixes, pluginOrder: ["table", "graph", "response"], defaultPlugin: "table" }
+    yasr: { prefixes: prefixes, pluginOrder: ["table", "map", "graph", "response"], defaultPlugin: "table" }
   });
   window.spacekgYasgui = yasgui;
 
