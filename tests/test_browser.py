@@ -327,3 +327,26 @@ def test_yasgui_map_view_for_results_with_countries(
     assert drawn == rows == 4
     p.locator(".yasr-map").screenshot(path=str(ARTIFACTS / "sparql-map.png"))  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_explorer_search_notes_off_and_why(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The explorer says why it opens where it does, hides claims and paragraphs until asked,
+    and its own search box starts it again elsewhere."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    p.goto(base_url + "/explore?lang=en")  # type: ignore[attr-defined]
+    assert "Chang'e-7" in p.locator("#why").inner_text()  # type: ignore[attr-defined]
+    p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '1'")  # type: ignore[attr-defined]
+    notes = ("() => window.spacekgExplorer.nodes().filter(n => /\\/id\\/(claim\\/|document\\/"
+             "[^/]+\\/para\\/)/.test(n.id()) && n.visible()).length")
+    assert p.evaluate(notes) == 0  # type: ignore[attr-defined]
+    p.locator("#show-notes").check()  # type: ignore[attr-defined]
+    assert p.evaluate(notes) > 0  # type: ignore[attr-defined]
+    p.locator("#explore-search").fill("CNSA")  # type: ignore[attr-defined]
+    p.locator("#explore-hits a").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    p.locator("#explore-hits a").first.click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/explore?iri=*cnsa*")  # type: ignore[attr-defined]
+    assert "came from" in p.locator("#why").inner_text()  # type: ignore[attr-defined]
+    p.screenshot(path=str(ARTIFACTS / "explorer-cnsa-en.png"))  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

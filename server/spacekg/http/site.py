@@ -227,7 +227,8 @@ def browse() -> Response:
 def explore_page() -> Response:
     lang = language()
     start = request.args.get("iri") or BASE + "id/mission/change-7"
-    html = render_template("explore.html", title="Explorer", start=start, **page_context(lang))
+    html = render_template("explore.html", title="Explorer", start=start,
+                           chosen="iri" in request.args, **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
 
 
