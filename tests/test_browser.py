@@ -342,7 +342,7 @@ def test_explorer_search_notes_off_and_why(
              "[^/]+\\/para\\/)/.test(n.id()) && n.visible()).length")
     assert p.evaluate(notes) == 0  # type: ignore[attr-defined]
     p.locator("#show-notes").check()  # type: ignore[attr-defined]
-    assert p.evaluate(notes) > 0  # type: ignore[attr-defined]
+    p.wait_for_function(f"() => ({notes})() > 0", timeout=5_000)  # type: ignore[attr-defined]
     p.locator("#explore-search").fill("CNSA")  # type: ignore[attr-defined]
     p.locator("#explore-hits a").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
     p.locator("#explore-hits a").first.click()  # type: ignore[attr-defined]
