@@ -65,13 +65,15 @@ def test_description_has_types_labels_and_both_directions() -> None:
 
 
 def test_every_fact_from_a_paragraph_graph_quotes_that_paragraph() -> None:
-    texts = {str(s): str(o) for s, p, o, _ in report_quads() if p == RDF.value}
+    texts = {(str(s), o.language): str(o) for s, p, o, _ in report_quads() if p == RDF.value}
     d = ld.describe(report_store(), CNSA)
     quoted = [s for f in d.incoming + d.outgoing for s in f.paragraphs]
     assert quoted, "CNSA is named in paragraphs of the report"
     for source in quoted:
         assert source.graph.startswith(BASE + "graph/")
-        assert source.text == texts[source.paragraph]
+        assert source.text == texts[(source.paragraph, "zh")]  # the Chinese source
+        assert source.text_en == texts[(source.paragraph, "en")]  # SpaceKG's rendering
+        assert source.text_in("en") == source.text_en and source.text_in("zh") == source.text
 
 
 def test_unknown_iri_raises_unknown_resource() -> None:

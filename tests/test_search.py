@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from site_support import BASE, make_app, report_quads, report_store
-from spacekg.search import SearchIndex, normalise
+from spacekg.search import MAX_QUERY_LENGTH, SearchIndex, chinese_number, normalise
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,82 @@ def test_bad_limit_is_400(client: FlaskClient, limit: str) -> None:
 def test_search_page_lists_results(client: FlaskClient) -> None:
     page = client.get("/search", query_string={"q": "Artemis"}).get_data(as_text=True)
     assert 'href="/id/programme/artemis"' in page
+
+
+# --- spellings people use (issue 13) --------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "iri"), [
+    # Arabic and Chinese numerals, spacing, the counter 号
+    ("嫦娥七号", "id/mission/change-7"),
+    ("嫦娥7号", "id/mission/change-7"),
+    ("嫦娥 七号", "id/mission/change-7"),
+    ("嫦娥 7", "id/mission/change-7"),
+    ("嫦娥六号", "id/mission/change-6"),
+    # transliterations, apostrophes, hyphens, case
+    ("Chang'e-7", "id/mission/change-7"),
+    ("Chang'e 7", "id/mission/change-7"),
+    ("Change 7", "id/mission/change-7"),
+    ("Chang e-7", "id/mission/change-7"),
+    ("change-7", "id/mission/change-7"),
+    ("CHANGE7", "id/mission/change-7"),
+    ("chang’e‑6", "id/mission/change-6"),
+    # acronyms and short forms in both languages
+    ("外空厅", "id/org/unoosa"),
+    ("外空事务厅", "id/org/unoosa"),
+    ("UNOOSA", "id/org/unoosa"),
+    ("unoosa", "id/org/unoosa"),
+    ("欧空局", "id/agency/esa"),
+    ("ESA", "id/agency/esa"),
+    ("esa", "id/agency/esa"),
+    ("CNSA", "id/agency/cnsa"),
+    ("中国航天局", "id/agency/cnsa"),
+    # accents
+    ("Ecole polytechnique federale de Lausanne", "id/org/epfl"),
+    ("École polytechnique fédérale", "id/org/epfl"),
+])
+def test_spelling_variants_find_the_entity_first(index: SearchIndex, text: str,
+                                                 iri: str) -> None:
+    hits = index.search(text)
+    assert hits, text
+    assert hits[0].iri == BASE + iri, [h.iri for h in hits[:3]]
+
+
+def test_entities_rank_before_the_claims_that_name_them(index: SearchIndex) -> None:
+    hits = index.search("CNSA", limit=50)
+    kinds = [h.iri[len(BASE + "id/"):].split("/")[0] for h in hits]
+    first_fact = next((i for i, k in enumerate(kinds) if k in ("claim", "presentation")), None)
+    assert first_fact is None or all(k not in ("claim", "presentation")
+                                     for k in kinds[:first_fact])
+    assert hits[0].iri == BASE + "id/agency/cnsa"
+
+
+@pytest.mark.parametrize(("chinese", "arabic"), [
+    ("七", "7"), ("十", "10"), ("十二", "12"), ("二十一", "21"), ("一百", "100"),
+    ("二〇二二", "2022"), ("嫦娥", "嫦娥"),
+])
+def test_chinese_numerals_read_as_numbers(chinese: str, arabic: str) -> None:
+    assert chinese_number(chinese) == arabic
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_long_query_gets_a_clear_400(client: FlaskClient, method: str) -> None:
+    text = "嫦" * 1000
+    if method == "get":
+        response = client.get("/api/search", query_string={"q": text})
+    else:
+        response = client.post("/api/search", data={"q": text})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "1000 characters" in body and str(MAX_QUERY_LENGTH) in body
+    page = client.post("/search", data={"q": text})
+    assert page.status_code == 400 and "1000 characters" in page.get_data(as_text=True)
+
+
+def test_the_search_boxes_limit_the_text(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert page.count(f'maxlength="{MAX_QUERY_LENGTH}"') == 2
+
+
+def test_a_query_at_the_limit_is_answered(client: FlaskClient) -> None:
+    response = client.get("/api/search", query_string={"q": "a" * MAX_QUERY_LENGTH})
+    assert response.status_code == 200

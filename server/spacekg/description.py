@@ -11,6 +11,7 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, VOID
 
 from spacekg import negotiate
+from spacekg.licence import describe_dataset
 from spacekg.namespaces import BASE, REPORT, SKG
 from spacekg.stores import Store
 
@@ -80,8 +81,9 @@ def service_description(
 
 
 def void_description(endpoint: str, store: Store) -> Graph:
-    """VoID for the dataset: size, SPARQL endpoint, URI space, vocabulary, and one subset
-    per named graph with its size."""
+    """VoID for the dataset: size, SPARQL endpoint, URI space, vocabulary, licence and source
+    (with the note that its English texts are SpaceKG's rendering), and one subset per named
+    graph with its size."""
     g = Graph()
     g.bind("void", VOID)
     g.bind("dcterms", DCTERMS)
@@ -100,6 +102,7 @@ def void_description(endpoint: str, store: Store) -> Graph:
         )
     )
     g.add((DATASET, DCTERMS.source, REPORT))
+    describe_dataset(g, DATASET)
     g.add((DATASET, VOID.sparqlEndpoint, URIRef(endpoint)))
     g.add((DATASET, VOID.uriSpace, Literal(BASE + "id/")))
     g.add((DATASET, VOID.vocabulary, URIRef(str(SKG))))

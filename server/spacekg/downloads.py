@@ -39,6 +39,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS, VOID
 
 from spacekg import network
 from spacekg.errors import BuildError
+from spacekg.licence import LICENSE, describe_dataset
 from spacekg.linkeddata import Labels, local_name, paragraph_number, select
 from spacekg.namespaces import BASE, GRAPH, SKG
 from spacekg.stores import Store
@@ -377,6 +378,7 @@ def catalogue(listing: list[DownloadFile], *, base_url: str, endpoint: str,
         "Knowledge graph of UN report A/AC.105/1294 (United Nations/China Workshop on Global "
         "Partnership in Space Exploration and Innovation, Haikou, 2022)", lang="en")))
     g.add((DATASET, DCTERMS.source, URIRef(BASE + "id/document/a-ac-105-1294")))
+    describe_dataset(g, DATASET)
     g.add((DATASET, VOID.sparqlEndpoint, URIRef(endpoint)))
     g.add((DATASET, VOID.uriSpace, Literal(ENTITY_PREFIX)))
     g.add((DATASET, VOID.triples, Literal(triples, datatype=XSD.integer)))
@@ -390,6 +392,7 @@ def catalogue(listing: list[DownloadFile], *, base_url: str, endpoint: str,
         g.add((dist, DCAT.mediaType,
                URIRef("https://www.iana.org/assignments/media-types/" + item.media_type)))
         g.add((dist, DCAT.byteSize, Literal(item.size, datatype=XSD.nonNegativeInteger)))
+        g.add((dist, DCTERMS.license, LICENSE))
         checksum = BNode()
         g.add((dist, SPDX.checksum, checksum))
         g.add((checksum, RDF.type, SPDX.Checksum))

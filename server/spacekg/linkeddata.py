@@ -128,6 +128,14 @@ def paragraph_labels(iri: str) -> Labels | None:
                         "zh": f"附件{kind_zh}第 {m.group(3)} 段（{label}）"})
 
 
+#: Names of the RDF terms every description uses (no ontology can label them in OWL 2 DL).
+_CORE_TERM_LABELS = {
+    str(RDF.type): Labels(pref={"en": "type", "zh": "类型"}),
+    str(RDF.value): Labels(pref={"en": "text", "zh": "原文"}),
+    str(RDFS.label): Labels(pref={"en": "label", "zh": "标签"}),
+}
+
+
 def readable_name(iri: str) -> str:
     """A name for an unlabelled IRI: vocabulary terms spelled out (``isPartOf`` → "is part
     of"), SpaceKG individuals by their path (``claim/para-11-1``)."""
@@ -158,7 +166,7 @@ def labels_of(store: Store, iris: Iterable[str]) -> dict[str, Labels]:
     out = {iri: labels.finish() for iri, labels in found.items()}
     for iri in wanted:
         if iri not in out or not out[iri].pref:
-            para = paragraph_labels(iri)
+            para = paragraph_labels(iri) or _CORE_TERM_LABELS.get(iri)
             if para is not None:
                 out[iri] = para
     return out
@@ -173,6 +181,13 @@ class Source:
     graph: str
     paragraph: str | None = None
     text: str | None = None
+    #: SpaceKG's English rendering of the paragraph (``text`` is the report's Chinese).
+    text_en: str | None = None
+
+    def text_in(self, lang: str) -> str | None:
+        """The paragraph in ``lang``: the English rendering for ``en`` (when there is one),
+        else the Chinese source."""
+        return (self.text_en or self.text) if lang == "en" else self.text
 
     @property
     def kind(self) -> str:
@@ -250,10 +265,16 @@ class Description:
 
     @property
     def text(self) -> str | None:
-        """The paragraph text when the resource is a paragraph of the report."""
+        """The paragraph's Chinese text (the source) when the resource is a paragraph."""
+        return self.text_in("zh")
+
+    def text_in(self, lang: str) -> str | None:
+        """The paragraph text in ``lang`` (``en``: SpaceKG's rendering), else None."""
         for fact in self.outgoing:
-            if fact.predicate == str(RDF.value) and isinstance(fact.value, Literal):
-                return str(fact.value)
+            value = fact.value
+            if (fact.predicate == str(RDF.value) and isinstance(value, Literal)
+                    and (value.language or "zh")[:2] == lang):
+                return str(value)
         return None
 
     def to_dataset(self) -> Dataset:
@@ -301,7 +322,8 @@ def _facts(rows: list[dict[str, Any]], value_var: str) -> list[Fact]:
         fact = by_key.setdefault(key, Fact(key[0], key[1]))
         para = row.get("para")
         source = Source(str(row["g"]), str(para) if para is not None else None,
-                        str(row["text"]) if "text" in row else None)
+                        str(row["text"]) if "text" in row else None,
+                        str(row["textEn"]) if "textEn" in row else None)
         if source not in fact.sources:
             fact.sources.append(source)
     return list(by_key.values())

@@ -15,7 +15,7 @@ from rdflib.namespace import RDFS, SKOS
 
 from spacekg import resources
 from spacekg.linkeddata import Description, Fact, Labels, labels_of, local_name, select
-from spacekg.namespaces import BASE, GRAPH
+from spacekg.namespaces import BASE, GRAPH, REPORT
 from spacekg.stores import Store
 
 LANGUAGES = ("en", "zh")
@@ -78,19 +78,59 @@ class GraphFigure:
     graphs: int = 1
 
 
-def graph_figures(store: Store) -> list[GraphFigure]:
-    """Triples per graph, the report's paragraph graphs summed as one row each kind."""
+_GRAPH_GROUP_NAMES = {
+    "en": {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
+           "op": "operative clauses (graph/op/N)"},
+    "zh": {"para": "报告段落（graph/para/N）", "pp": "序言部分条款（graph/pp/N）",
+           "op": "执行部分条款（graph/op/N）", "inferred": "推理得出（inferred）",
+           "ontology": "本体（ontology）", "reference": "实体登记（reference）",
+           "header": "报告标题页（header）"},
+}
+
+
+_DOWNLOAD_TITLES_ZH = [
+    (r"^All named graphs \((.*)\)$", r"全部命名图（\1）"),
+    (r"^Union of all graphs \((.*)\)$", r"所有图的并集（\1）"),
+    (r"^Entity graph, (\d+) nodes, (\d+) edges \((GraphML)\)$",
+     r"实体图，\1 个节点，\2 条边（\3）"),
+    (r"^Entity graph, (\d+) nodes, (\d+) edges \(GEXF, for Gephi\)$",
+     r"实体图，\1 个节点，\2 条边（GEXF，供 Gephi 使用）"),
+    (r"^Table: (.*) \(CSV\)$", r"表格：\1（CSV）"),
+    (r"^JSON-LD context$", "JSON-LD 上下文"),
+]
+
+
+def localise_download_title(title: str, lang: str) -> str:
+    """A download's description in the reader's language (the listing stores English)."""
+    if lang == "zh":
+        for pattern, replacement in _DOWNLOAD_TITLES_ZH:
+            if re.match(pattern, title):
+                return re.sub(pattern, replacement, title)
+    return title
+
+
+def localise_source(text: str, lang: str) -> str:
+    """A competency question's sources ("header, para 1, annex P2") in the reader's language."""
+    if lang != "zh":
+        return text
+    text = re.sub(r"\bpara (\d+)", r"第 \1 段", text)
+    text = re.sub(r"\bannex\b", "附件", text)
+    return text.replace("header", "报告标题页").replace(", ", "，")
+
+
+def graph_figures(store: Store, lang: str = "en") -> list[GraphFigure]:
+    """Triples per graph, the report's paragraph graphs summed as one row each kind (named
+    in ``lang``)."""
     groups: dict[str, list[tuple[str, int]]] = {}
     for iri in store.graph_names():
         tail = iri[len(str(GRAPH)):] if iri.startswith(str(GRAPH)) else iri
         kind = tail.split("/")[0] if "/" in tail else tail
         groups.setdefault(kind, []).append((iri, store.triple_count(iri)))
-    names = {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
-             "op": "operative clauses (graph/op/N)"}
+    names = _GRAPH_GROUP_NAMES["zh" if lang == "zh" else "en"]
     figures = []
     for kind, items in groups.items():
-        if len(items) == 1 and kind not in names:
-            figures.append(GraphFigure(kind, items[0][0], items[0][1]))
+        if len(items) == 1 and kind not in ("para", "pp", "op"):
+            figures.append(GraphFigure(names.get(kind, kind), items[0][0], items[0][1]))
         else:
             figures.append(GraphFigure(names.get(kind, kind), items[0][0],
                                        sum(n for _, n in items), len(items)))
@@ -215,6 +255,16 @@ def statements_by_subject(triples: list[tuple[object, object, object]], labels: 
     return sorted(grouped.items(), key=lambda kv: name(kv[0]))
 
 
+def statement_rows(items: list[Statement], lang: str
+                   ) -> list[tuple[str, list[object], list[object]]]:
+    """A subject's statements as rows of (predicate, values shown, values one click away):
+    one row per property, a literal in the other language set aside when ``lang`` has one."""
+    by_predicate: dict[str, list[object]] = {}
+    for st in items:
+        by_predicate.setdefault(st.predicate, []).append(st.value)
+    return [(p, *split_languages(values, lang)) for p, values in by_predicate.items()]
+
+
 def linked_iris(triples: list[tuple[object, object, object]]) -> set[str]:
     out: set[str] = set()
     for s, p, o in triples:
@@ -287,22 +337,65 @@ def ontology_terms(graph: object, namespace: str) -> dict[str, list[Term]]:
     return out
 
 
+# --------------------------------------------------------------------------- reading order
+
+#: The report's parts in reading order: paragraphs 1-46, then the annex's clauses P1-P11, O1-O7.
+_REPORT_PARTS = ([f"para/{n}" for n in range(1, 47)] + [f"annex/pp/{n}" for n in range(1, 12)]
+                 + [f"annex/op/{n}" for n in range(1, 8)])
+
+
+def report_neighbours(iri: str) -> tuple[str | None, str | None]:
+    """The paragraphs or clauses before and after ``iri`` in the report (None at either end,
+    or for anything that is not a part of the report), so a reader can page through it."""
+    prefix = str(REPORT) + "/"
+    tail = iri[len(prefix):] if iri.startswith(prefix) else None
+    if tail not in _REPORT_PARTS:
+        return None, None
+    i = _REPORT_PARTS.index(tail)
+    before = prefix + _REPORT_PARTS[i - 1] if i > 0 else None
+    after = prefix + _REPORT_PARTS[i + 1] if i + 1 < len(_REPORT_PARTS) else None
+    return before, after
+
+
+# --------------------------------------------------------------------------- languages
+
+def split_languages(values: Iterable[object], lang: str) -> tuple[list[object], list[object]]:
+    """Values to show in a ``lang`` page and those one click away: a literal in the other
+    language moves aside when the same list has one in ``lang`` (its translation or original);
+    IRIs, untagged literals and lone texts stay shown."""
+    items = list(values)
+
+    def tag(v: object) -> str:
+        value = v if isinstance(v, Literal) else getattr(v, "value", v)
+        return ((value.language or "")[:2] if isinstance(value, Literal) else "")
+
+    if not any(tag(v) == lang for v in items):
+        return items, []
+    shown = [v for v in items if tag(v) in ("", lang)]
+    aside = [v for v in items if tag(v) not in ("", lang)]
+    return shown, aside
+
+
 # --------------------------------------------------------------------------- quoting
 
 _SENTENCE_END = re.compile(r"(?<=[。；！？])")
+_SENTENCE_END_EN = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])")
 
 
-def sentences(text: str) -> list[str]:
-    """The sentences of a Chinese paragraph (split after 。；！？)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+def sentences(text: str, lang: str = "zh") -> list[str]:
+    """The sentences of a paragraph: Chinese split after 。；！？, English after . ; ! ? and
+    before a capital."""
+    pattern = _SENTENCE_END_EN if lang == "en" else _SENTENCE_END
+    return [s.strip() for s in pattern.split(text) if s.strip()]
 
 
-def quote_for(description: Description, fact: Fact, text: str | None) -> str:
-    """The sentence of ``text`` that names the fact's value (or else the described resource),
-    so the page quotes the words the fact rests on rather than the paragraph's opening."""
+def quote_for(description: Description, fact: Fact, text: str | None, lang: str = "zh") -> str:
+    """The sentence of ``text`` (in ``lang``) that names the fact's value (or else the
+    described resource), so the page quotes the words the fact rests on rather than the
+    paragraph's opening."""
     if not text:
         return ""
-    parts = sentences(text)
+    parts = sentences(text, lang)
 
     def names(iri: str) -> list[str]:
         found = description.labels.get(iri)
@@ -310,7 +403,8 @@ def quote_for(description: Description, fact: Fact, text: str | None) -> str:
             return []
         return sorted({*found.pref.values(), *found.alt}, key=len, reverse=True)
 
-    for needles in (names(str(fact.value)), names(description.iri)):
+    own = [str(fact.value)] if isinstance(fact.value, Literal) else []  # a claim's own text
+    for needles in (own, names(str(fact.value)), names(description.iri)):
         needles = [n for n in needles if len(n) >= 2]
         for sentence in parts:
             if any(n in sentence for n in needles):

@@ -35,15 +35,17 @@ from spacekg.linkeddata import (
     graph_statements,
     labels_of,
     paragraph_graph_of,
+    paragraph_labels,
     paragraph_number,
 )
-from spacekg.namespaces import ONTOLOGY_GRAPH
+from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT
 from spacekg.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from spacekg.pages import (
     HEADER_PROPERTIES,
     group_facts,
     linked_iris,
     ontology_terms,
+    report_neighbours,
     statements_by_subject,
 )
 from spacekg.resources import ontology_files, shapes_files
@@ -146,6 +148,10 @@ def entity(rest: str) -> Response:
         "inferred_in": group_facts(description, description.incoming, lang, inferred=True),
         "formats": [f for f in OFFERS if f is not HTML],
     }
+    before, after = report_neighbours(iri)
+    context.update(prev_part=before, next_part=after,
+                   part_labels={i: paragraph_labels(i) for i in (before, after) if i},
+                   show_un_link=iri == str(REPORT) or paragraph_graph_of(iri) is not None)
     graph = paragraph_graph_of(iri)
     if graph is not None:
         triples = graph_statements(store, graph)

@@ -120,7 +120,7 @@ def sparql_ui() -> Response | None:
 def home() -> Response:
     lang = language()
     store = get_store()
-    graphs = graph_figures(store)
+    graphs = graph_figures(store, lang)
     classes = class_figures(store, lang)
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
@@ -140,10 +140,12 @@ def _limit(default: int, maximum: int) -> int:
     return max(1, min(value, maximum))
 
 
-@site_bp.route("/api/search", methods=["GET"])
+@site_bp.route("/api/search", methods=["GET", "POST"])
 def api_search() -> Response:
-    """JSON: ``{"query", "results": [{iri, url, label, other_label, classes, matched}]}``."""
-    text = request.args.get("q", "")
+    """JSON: ``{"query", "results": [{iri, url, label, other_label, classes, matched}]}``.
+    POST (form field ``q``) takes text too long for a URL; over MAX_QUERY_LENGTH it is a 400
+    that says why."""
+    text = request.values.get("q", "")
     lang = language()
     hits = search_index().search(text, limit=_limit(10, 100))
     response = jsonify({
@@ -157,9 +159,9 @@ def api_search() -> Response:
     return response
 
 
-@site_bp.route("/search", methods=["GET"])
+@site_bp.route("/search", methods=["GET", "POST"])
 def search_page() -> Response:
-    text = request.args.get("q", "")
+    text = request.values.get("q", "")
     lang = language()
     hits = search_index().search(text, limit=_limit(50, 500))
     html = render_template("search.html", title=f"{text} — search" if text else "Search",
