@@ -5,17 +5,33 @@
 set -eu
 YASGUI_VERSION=4.6.2
 CYTOSCAPE_VERSION=3.34.4
+WORLD_ATLAS_VERSION=2.0.2
+TOPOJSON_CLIENT_VERSION=3.1.0
+D3_GEO_VERSION=3.1.2
+D3_ARRAY_VERSION=3.2.5
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENDOR="$ROOT/server/spacekg/static/vendor"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP"
-npm pack --silent "@zazuko/yasgui@$YASGUI_VERSION" "cytoscape@$CYTOSCAPE_VERSION" >/dev/null
-mkdir yasgui cytoscape
+npm pack --silent "@zazuko/yasgui@$YASGUI_VERSION" "cytoscape@$CYTOSCAPE_VERSION" \
+  "world-atlas@$WORLD_ATLAS_VERSION" "topojson-client@$TOPOJSON_CLIENT_VERSION" \
+  "d3-geo@$D3_GEO_VERSION" "d3-array@$D3_ARRAY_VERSION" >/dev/null
+mkdir yasgui cytoscape world-atlas topojson-client d3-geo d3-array
+tar xzf "world-atlas-$WORLD_ATLAS_VERSION.tgz" -C world-atlas
+tar xzf "topojson-client-$TOPOJSON_CLIENT_VERSION.tgz" -C topojson-client
+tar xzf "d3-geo-$D3_GEO_VERSION.tgz" -C d3-geo
+tar xzf "d3-array-$D3_ARRAY_VERSION.tgz" -C d3-array
 tar xzf "zazuko-yasgui-$YASGUI_VERSION.tgz" -C yasgui
 tar xzf "cytoscape-$CYTOSCAPE_VERSION.tgz" -C cytoscape
-rm -rf "$VENDOR/yasgui" "$VENDOR/cytoscape"
-mkdir -p "$VENDOR/yasgui" "$VENDOR/cytoscape"
+rm -rf "$VENDOR/yasgui" "$VENDOR/cytoscape" "$VENDOR/world-atlas" "$VENDOR/topojson-client" "$VENDOR/d3-geo"
+mkdir -p "$VENDOR/yasgui" "$VENDOR/cytoscape" "$VENDOR/world-atlas" "$VENDOR/topojson-client" "$VENDOR/d3-geo"
+cp world-atlas/package/countries-50m.json world-atlas/package/LICENSE "$VENDOR/world-atlas/"
+cp topojson-client/package/dist/topojson-client.min.js topojson-client/package/LICENSE "$VENDOR/topojson-client/"
+# d3-geo's UMD build needs d3-array (d3.merge, d3.range…): both go in d3-geo/
+cp d3-array/package/dist/d3-array.min.js "$VENDOR/d3-geo/"
+cp d3-array/package/LICENSE "$VENDOR/d3-geo/LICENSE-d3-array"
+cp d3-geo/package/dist/d3-geo.min.js d3-geo/package/LICENSE "$VENDOR/d3-geo/"
 cp yasgui/package/build/yasgui.min.js yasgui/package/build/yasgui.min.css "$VENDOR/yasgui/"
 cp cytoscape/package/dist/cytoscape.min.js cytoscape/package/LICENSE "$VENDOR/cytoscape/"
 # the yasgui tarball carries no LICENSE file; its package.json says MIT
@@ -30,5 +46,9 @@ copied here). Served from \`/static/vendor/\`; no page loads anything from a CDN
 |---|---|---|---|---|
 | yasgui/ | @zazuko/yasgui | $YASGUI_VERSION | MIT (Triply, Zazuko) | yasgui.min.js, yasgui.min.css |
 | cytoscape/ | cytoscape | $CYTOSCAPE_VERSION | MIT (The Cytoscape Consortium) | cytoscape.min.js, LICENSE |
+| world-atlas/ | world-atlas | $WORLD_ATLAS_VERSION | ISC (Mike Bostock); geometry from Natural Earth, public domain | countries-50m.json (TopoJSON, feature ids = ISO 3166-1 numeric / UN M49), LICENSE |
+| topojson-client/ | topojson-client | $TOPOJSON_CLIENT_VERSION | ISC (Mike Bostock) | topojson-client.min.js, LICENSE |
+| d3-geo/ | d3-geo | $D3_GEO_VERSION | ISC (Mike Bostock) | d3-geo.min.js, LICENSE |
+| d3-geo/ | d3-array (needed by d3-geo) | $D3_ARRAY_VERSION | ISC (Mike Bostock) | d3-array.min.js, LICENSE-d3-array |
 MD
 echo "vendored into $VENDOR"

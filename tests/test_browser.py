@@ -170,3 +170,183 @@ def test_browse_search_switch_language_query_and_explore(
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
     assert len(list(ARTIFACTS.glob("*.png"))) == 8
 
+
+
+def test_world_map_marks_and_links_in_both_languages(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The home page's map draws one linked shape per country the report names (the 82 of
+    paragraph 6 among them), in both languages; the country page highlights its country and a
+    click on a shape opens that country's page."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
+        p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
+        data = p.evaluate(  # type: ignore[attr-defined]
+            "() => JSON.parse(document.querySelector("
+            "'figure.world-map script.map-data').textContent)")
+        represented = [c for c in data if "represented" in c["roles"]]
+        assert len(represented) == 82
+        roles = {r for c in data for r in c["roles"]}
+        assert {"observation", "payload", "partner"} <= roles
+        drawn = p.evaluate(  # type: ignore[attr-defined]
+            "() => new Set([...document.querySelectorAll('figure.world-map a.country')]"
+            ".map(a => a.dataset.m49)).size")  # a country may have several shapes
+        missing = p.locator("figure.world-map .map-missing a")  # type: ignore[attr-defined]
+        assert drawn + missing.count() == len(data)
+        p.locator("figure.world-map").screenshot(  # type: ignore[attr-defined]
+            path=str(ARTIFACTS / f"map-home-{lang}.png"))
+    title = p.locator("figure.world-map a.country[href='/id/country/chn'] title")  # type: ignore[attr-defined]
+    assert "中国" in title.text_content()
+    p.goto(base_url + "/id/country/per?lang=en")  # type: ignore[attr-defined]
+    p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
+    assert p.locator("a.country[href='/id/country/per'] path.highlight").count() == 1  # type: ignore[attr-defined]
+    p.locator("figure.world-map").screenshot(  # type: ignore[attr-defined]
+        path=str(ARTIFACTS / "map-country-per-en.png"))
+    p.evaluate("() => document.querySelector(\"a.country[href='/id/country/chn']\")"  # type: ignore[attr-defined]
+               ".dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}))")
+    p.wait_for_url("**/id/country/chn")  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_participation_charts_link_each_figure_to_its_paragraph(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The home page charts the workshop's nine stated figures; on site is a lower bound
+    (≥ 200), women speakers a share with no count; each figure's ¶ opens its paragraph."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
+        rows = p.locator("section.participation .bar-row")  # type: ignore[attr-defined]
+        assert rows.count() == 9
+        onsite = p.locator(".bar-row[data-kind='OnsiteParticipants'] .bar-value")  # type: ignore[attr-defined]
+        assert onsite.inner_text().strip() == "≥ 200"
+        share = p.locator(".bar-row[data-kind='WomenSpeakers'] .bar-value")  # type: ignore[attr-defined]
+        assert share.inner_text().strip() == "33 %"
+        p.locator("section.participation").screenshot(  # type: ignore[attr-defined]
+            path=str(ARTIFACTS / f"charts-home-{lang}.png"))
+    paragraphs = p.evaluate(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('section.participation .bar-row a.para')]"
+        ".map(a => a.getAttribute('href'))")
+    assert sorted(set(paragraphs)) == [f"/id/document/a-ac-105-1294/para/{n}" for n in (6, 7, 8)]
+    p.locator(".bar-row[data-kind='OnsiteParticipants'] a.para").click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/para/8")  # type: ignore[attr-defined]
+    assert "200" in p.locator("blockquote.fulltext").inner_text()  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_programme_lists_sessions_in_order_with_presentations(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The programme shows the sessions in the report's order (the opening first, the
+    closing last), session 3's two parts inside it and all 55 presentations, in both
+    languages; a presenter's link opens its page."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/programme?lang={lang}")  # type: ignore[attr-defined]
+        top = p.evaluate(  # type: ignore[attr-defined]
+            "() => [...document.querySelectorAll('section.session')]"
+            ".filter(s => !s.parentElement.closest('section.session')).map(s => s.id)")
+        assert top[0] == "opening" and top[-1] == "closing" and len(top) == 12
+        parts = p.locator("section.session[id='3'] > section.session")  # type: ignore[attr-defined]
+        assert parts.count() == 2
+        assert p.locator("li.presentation").count() == 55  # type: ignore[attr-defined]
+        p.screenshot(path=str(ARTIFACTS / f"programme-{lang}.png"))  # type: ignore[attr-defined]
+    p.locator("section.session[id='1a'] li.presentation .who a").first.click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/id/agency/cnsa")  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_partnership_network_view(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The explorer's partnership view draws one node per partner and one line per pair of
+    partners; clicking a line lists its partnerships with their paragraphs."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    for lang in ("en", "zh"):
+        p.goto(base_url + f"/explore/partnerships?lang={lang}")  # type: ignore[attr-defined]
+        p.wait_for_selector("#net[data-ready='1']", timeout=10_000)  # type: ignore[attr-defined]
+        data = p.evaluate(  # type: ignore[attr-defined]
+            "() => JSON.parse(document.getElementById('network-data').textContent)")
+        assert data["partnerships"] >= 3
+        drawn = p.evaluate(  # type: ignore[attr-defined]
+            "() => [window.spacekgPartnerships.nodes().length,"
+            " window.spacekgPartnerships.edges().length]")
+        assert drawn == [len(data["nodes"]), len(data["edges"])]
+        assert len(data["edges"]) >= 3
+        p.evaluate("() => window.spacekgPartnerships.edges()[0].emit('tap')")  # type: ignore[attr-defined]
+        links = p.locator("#edge-detail .partnerships a.para")  # type: ignore[attr-defined]
+        assert links.count() >= 1
+        p.screenshot(path=str(ARTIFACTS / f"partnerships-{lang}.png"))  # type: ignore[attr-defined]
+    links.first.click()
+    p.wait_for_url("**/para/*")  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_yasgui_shows_sparql_errors_readably(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """A syntax error shows the message, the line and column, and the line with a caret —
+    not the endpoint's raw JSON."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
+    p.evaluate("() => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
+               " t.setQuery('SELECT * WHERE { ?s ?p }'); t.query().catch(() => {}); }")
+    box = p.locator(".spacekg-error")  # type: ignore[attr-defined]
+    box.wait_for(timeout=10_000)
+    text = box.inner_text()
+    assert "line 1, column 25" in text and "^" in text
+    assert '{"error"' not in text
+    box.screenshot(path=str(ARTIFACTS / "sparql-error.png"))
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_yasgui_map_view_for_results_with_countries(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """A result naming countries can be shown on the world map: one linked shape per country
+    in the result."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
+    query = ("PREFIX skg: <https://w3id.org/spacekg/ontology#> SELECT DISTINCT ?c WHERE { "
+             "?x skg:providedBy ?c . ?c a skg:Country }")
+    p.evaluate("(q) => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
+               " t.setQuery(q); t.query().catch(() => {}); }", query)
+    p.wait_for_function(  # type: ignore[attr-defined]
+        "() => window.spacekgYasgui.getTab().getYasr().results"
+        " && window.spacekgYasgui.getTab().getYasr().results.getBindings().length > 0")
+    rows = p.evaluate(  # type: ignore[attr-defined]
+        "() => window.spacekgYasgui.getTab().getYasr().results.getBindings().length")
+    p.evaluate("() => window.spacekgYasgui.getTab().getYasr().selectPlugin('map')")  # type: ignore[attr-defined]
+    p.wait_for_selector(".yasr-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
+    drawn = p.evaluate(  # type: ignore[attr-defined]
+        "() => new Set([...document.querySelectorAll('.yasr-map a.country')]"
+        ".map(a => a.dataset.m49)).size")
+    assert drawn == rows == 4
+    p.locator(".yasr-map").screenshot(path=str(ARTIFACTS / "sparql-map.png"))  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+def test_explorer_search_notes_off_and_why(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """The explorer says why it opens where it does, hides claims and paragraphs until asked,
+    and its own search box starts it again elsewhere."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+    p.goto(base_url + "/explore?lang=en")  # type: ignore[attr-defined]
+    assert "Chang'e-7" in p.locator("#why").inner_text()  # type: ignore[attr-defined]
+    p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '1'")  # type: ignore[attr-defined]
+    notes = ("() => window.spacekgExplorer.nodes().filter(n => /\\/id\\/(claim\\/|document\\/"
+             "[^/]+\\/para\\/)/.test(n.id()) && n.visible()).length")
+    assert p.evaluate(notes) == 0  # type: ignore[attr-defined]
+    p.locator("#show-notes").check()  # type: ignore[attr-defined]
+    p.wait_for_function(f"() => ({notes})() > 0", timeout=5_000)  # type: ignore[attr-defined]
+    p.locator("#explore-search").fill("CNSA")  # type: ignore[attr-defined]
+    p.locator("#explore-hits a").first.wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    p.locator("#explore-hits a").first.click()  # type: ignore[attr-defined]
+    p.wait_for_url("**/explore?iri=*cnsa*")  # type: ignore[attr-defined]
+    assert "came from" in p.locator("#why").inner_text()  # type: ignore[attr-defined]
+    p.screenshot(path=str(ARTIFACTS / "explorer-cnsa-en.png"))  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

@@ -271,3 +271,36 @@ def test_dataset_iri_leads_to_its_catalogue(client: FlaskClient) -> None:
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/download?format=turtle")
     assert client.get("/id/dataset/spacekg").headers["Location"].endswith("/download")
+
+
+# --------------------------------------------------------------------------- issue 14
+
+def test_downloads_are_attachments_with_gzip_variants_and_sums(client: FlaskClient) -> None:
+    import gzip
+
+    with client.get("/download/spacekg.nq") as response:
+        assert response.headers["Content-Disposition"].startswith("attachment")
+        plain = response.data
+    with client.get("/download/spacekg.nq.gz") as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Disposition"] == "attachment; filename=spacekg.nq.gz"
+        packed = response.data
+    assert gzip.decompress(packed) == plain
+    sums = fetch(client, "SHA256SUMS").decode()
+    table = {name: digest for digest, name in (line.split("  ", 1) for line in sums.splitlines())}
+    assert table["spacekg.nq"] == hashlib.sha256(plain).hexdigest()
+    assert table["spacekg.nq.gz"] == hashlib.sha256(packed).hexdigest()
+    with client.get("/download/nothing.gz") as response:
+        assert response.status_code == 404
+
+
+def test_download_page_shows_human_sizes(client: FlaskClient) -> None:
+    html = client.get("/download", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert " kB</span>" in html and "SHA256SUMS" in html and ".gz" in html
+
+
+def test_csv_rows_in_natural_order(client: FlaskClient) -> None:
+    rows = list(csv.reader(io.StringIO(
+        fetch(client, "spacekg-paragraphs.csv").decode())))[1:]
+    numbers = [int(r[0].rsplit("/", 1)[1]) for r in rows if "/para/" in r[0]]
+    assert numbers == sorted(numbers) and len(numbers) == 46

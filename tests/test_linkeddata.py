@@ -364,3 +364,12 @@ def test_graph_with_blank_nodes_has_a_page(client: FlaskClient) -> None:
     response = client.get("/graph/ontology", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "SpaceAgency" in response.get_data(as_text=True)
+
+
+def test_entity_documents_have_etags_and_answer_304(client: FlaskClient) -> None:
+    """Issue 14: an entity document carries an ETag; asking again with it gets 304."""
+    for accept in ("text/turtle", "text/html"):
+        first = client.get("/id/country/chn", headers={"Accept": accept})
+        etag = first.headers["ETag"]
+        again = client.get("/id/country/chn", headers={"Accept": accept, "If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b""

@@ -181,3 +181,58 @@ def test_browse_by_class_names_each_class_once() -> None:
     names = [f.label for f in figures]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert all(f.iri.startswith(BASE + "ontology#") for f in figures)
+
+
+# --------------------------------------------------------------------------- issue 14
+
+HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}
+
+
+def test_any_unknown_path_gets_the_styled_404_in_a_browser(client: FlaskClient) -> None:
+    page = client.get("/foo/bar", headers=HTML_ACCEPT)
+    assert page.status_code == 404
+    assert page.content_type.startswith("text/html")
+    assert 'class="brand"' in page.get_data(as_text=True)  # the site's layout, not Werkzeug's
+    program = client.get("/foo/bar", headers={"Accept": "application/json"})
+    assert program.status_code == 404 and program.is_json
+
+
+@pytest.mark.parametrize("path", ["/id/country/chn/", "/id/Country/CHN", "/id/COUNTRY/chn/"])
+def test_trailing_slash_or_capitals_on_an_entity_redirect(client: FlaskClient, path: str) -> None:
+    response = client.get(path + "?lang=zh", headers=HTML_ACCEPT)
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/id/country/chn?lang=zh")
+
+
+def test_an_unknown_entity_with_a_slash_still_explains(client: FlaskClient) -> None:
+    response = client.get("/id/country/atlantis/", headers=HTML_ACCEPT)
+    assert response.status_code == 404
+    assert "atlantis" in response.get_data(as_text=True)
+
+
+def test_home_page_has_map_data_and_participation_figures(client: FlaskClient) -> None:
+    html = client.get("/?lang=en").get_data(as_text=True)
+    data = re.search(r'<script type="application/json" class="map-data">(.*?)</script>', html)
+    assert data is not None
+    assert data.group(1).count('"represented"') == 82
+    assert html.count('class="bar-row') == 9
+    assert "≥ 200" in html
+    assert "/id/document/a-ac-105-1294/para/8" in html
+
+
+def test_programme_page_lists_every_presentation(client: FlaskClient) -> None:
+    html = client.get("/programme?lang=zh").get_data(as_text=True)
+    assert html.count('class="presentation"') == 55
+    assert html.index('id="opening"') < html.index('id="1a"') < html.index('id="closing"')
+
+
+def test_class_counts_agree_with_the_browse_pages(client: FlaskClient) -> None:
+    """The number next to each class on the home page is the number its browse page lists."""
+    html = client.get("/?lang=en").get_data(as_text=True)
+    found = re.findall(
+        r'<a href="/browse\?class=([^"]+)">[^<]*</a> <span class="count">(\d+)</span>', html)
+    assert len(found) >= 10
+    for quoted, count in found[:12]:
+        page = client.get(f"/browse?class={quoted}&lang=en").get_data(as_text=True)
+        listed = len(re.findall(r'<li class="browse-item', page))
+        assert listed == int(count), quoted

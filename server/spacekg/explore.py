@@ -79,3 +79,50 @@ def neighbours(store: Store, iri: str, *, lang: str = "en") -> dict[str, Any]:
         "edges": [{"source": s, "target": t, "predicate": p, "label": name(p, labels)}
                   for s, p, t in keys],
     }
+
+
+def partnership_network(store: Store, lang: str) -> dict[str, Any]:
+    """Partners as nodes; one edge per pair of partners sharing partnerships, with the
+    partnerships (label, subjects, paragraphs) it stands for. Built from
+    ``partnership-network.rq``, so it grows with the data."""
+    partners: dict[str, set[str]] = {}
+    subjects: dict[str, set[str]] = {}
+    paragraphs: dict[str, dict[str, int]] = {}
+    for row in select(store, "partnership-network"):
+        p = str(row["partnership"])
+        partners.setdefault(p, set()).add(str(row["partner"]))
+        if "subject" in row:
+            subjects.setdefault(p, set()).add(str(row["subject"]))
+        if "paragraph" in row:
+            paragraphs.setdefault(p, {})[str(row["paragraph"])] = int(row["number"])
+    named = set(partners) | {x for s in partners.values() for x in s} \
+        | {x for s in subjects.values() for x in s}
+    labels = labels_of(store, named)
+
+    def label(iri: str) -> str:
+        lab = labels.get(iri)
+        return (lab.best(lang) if lab else None) or local_name(iri)
+
+    def kind(iri: str) -> str:
+        return "country" if iri.startswith(ENTITY_PREFIX + "country/") else "agent"
+
+    edges: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p, members in sorted(partners.items()):
+        about = sorted(subjects.get(p, ()))
+        entry = {"iri": p, "path": page_path(p),
+                 "label": label(p) if p in labels else " · ".join(label(s) for s in about),
+                 "subjects": [{"label": label(s), "path": page_path(s)} for s in about],
+                 "paragraphs": [{"number": n, "path": page_path(para)} for para, n
+                                in sorted(paragraphs.get(p, {}).items(), key=lambda x: x[1])]}
+        ordered = sorted(members)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                edges.setdefault((a, b), []).append(entry)
+    nodes = sorted({x for s in partners.values() for x in s})
+    return {
+        "partnerships": len(partners),
+        "nodes": [{"id": n, "label": label(n), "kind": kind(n), "path": page_path(n)}
+                  for n in nodes],
+        "edges": [{"source": a, "target": b, "count": len(items), "partnerships": items}
+                  for (a, b), items in sorted(edges.items())],
+    }

@@ -410,3 +410,172 @@ def quote_for(description: Description, fact: Fact, text: str | None, lang: str 
             if any(n in sentence for n in needles):
                 return sentence
     return parts[0] if parts else text
+
+
+# --------------------------------------------------------------------------- world map
+
+#: The roles a country can have on the map, most specific first (its colour is the first).
+MAP_ROLES = ("partner", "payload", "observation", "presenter", "represented")
+
+
+@dataclass
+class MapCountry:
+    """A country drawn on the world map: where its page is, its M49 code, its roles."""
+
+    iri: str
+    path: str
+    m49: str
+    label: str
+    roles: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {"iri": self.iri, "path": self.path, "m49": self.m49, "label": self.label,
+                "roles": self.roles}
+
+
+@dataclass
+class WorldMap:
+    """What the map template needs: the countries as JSON for map.js, countries per role."""
+
+    countries: list[MapCountry]
+
+    @property
+    def data(self) -> list[dict[str, object]]:
+        return [c.as_json() for c in self.countries]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {role: sum(role in c.roles for c in self.countries) for role in MAP_ROLES}
+
+
+def world_map(store: Store, lang: str) -> WorldMap:
+    """The world map's countries in ``lang``."""
+    return WorldMap(map_countries(store, lang))
+
+
+def map_countries(store: Store, lang: str) -> list[MapCountry]:
+    """Countries with their stated roles (``map-countries.rq``), labels in ``lang``."""
+    found: dict[str, MapCountry] = {}
+    for row in select(store, "map-countries"):
+        iri = str(row["country"])
+        country = found.get(iri)
+        if country is None:
+            country = found[iri] = MapCountry(iri, page_path(iri) or iri, str(row["m49"]), "")
+        if str(row["role"]) not in country.roles:
+            country.roles.append(str(row["role"]))
+    labels = labels_of(store, list(found))
+    for iri, country in found.items():
+        lab = labels.get(iri)
+        country.label = (lab.best(lang) if lab else None) or local_name(iri)
+        country.roles.sort(key=MAP_ROLES.index)
+    return sorted(found.values(), key=lambda c: natural_key(c.label))
+
+
+# --------------------------------------------------------------------------- participation charts
+
+#: Statistic kinds that count people (one chart); the others count countries or agencies.
+PEOPLE_KINDS = {"RegisteredParticipants", "WomenParticipants", "OnlineParticipants",
+                "OnsiteParticipants", "Speakers", "WomenSpeakers"}
+
+
+@dataclass
+class Figure:
+    """One participation figure as the report states it: a count (maybe a lower bound) and/or
+    a percentage, the paragraph that states it. ``width`` is only the bar's drawn length."""
+
+    stat: str
+    kind: str
+    population: str
+    paragraph: str
+    number: int
+    count: int | None = None
+    lower_bound: bool = False
+    percent: int | None = None
+    width: float = 0.0
+
+
+def participation_figures(store: Store, event: str, lang: str) -> dict[str, list[Figure]]:
+    """The event's figures in two charts, ``people`` and ``other``, in paragraph order; bars
+    are scaled to the largest count of their chart (a percentage-only figure to 100)."""
+    found: dict[str, Figure] = {}
+    populations: dict[str, dict[str, str]] = {}
+    for row in select(store, "participation-figures", event=[event]):
+        stat = str(row["stat"])
+        pop = row["population"]
+        populations.setdefault(stat, {})[getattr(pop, "language", None) or ""] = str(pop)
+        if stat in found:
+            continue
+        qualifier = str(row.get("qualifier", ""))
+        found[stat] = Figure(
+            stat, local_name(str(row["kind"])), "", page_path(str(row["paragraph"])) or "",
+            int(row["number"]),
+            int(row["count"]) if "count" in row else None,
+            qualifier.endswith("LowerBound"),
+            int(row["percent"]) if "percent" in row else None)
+    charts: dict[str, list[Figure]] = {"people": [], "other": []}
+    for stat, figure in found.items():
+        texts = populations[stat]
+        figure.population = texts.get(lang) or texts.get("en") or next(iter(texts.values()))
+        charts["people" if figure.kind in PEOPLE_KINDS else "other"].append(figure)
+    for figures in charts.values():
+        top = max((f.count for f in figures if f.count is not None), default=0)
+        for f in figures:
+            if f.count is not None and top:
+                f.width = 100.0 * f.count / top
+            elif f.percent is not None:
+                f.width = float(f.percent)
+    return charts
+
+
+# --------------------------------------------------------------------------- programme
+
+@dataclass
+class Presentation:
+    """A presentation: what the report summarises, who gave it, from where, which paragraph."""
+
+    iri: str
+    number: int
+    presenters: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    """A session in the report's order, its parts and its presentations."""
+
+    iri: str
+    first: int
+    parent: str | None = None
+    presentations: list[Presentation] = field(default_factory=list)
+    parts: list[Session] = field(default_factory=list)
+
+
+def programme(store: Store) -> tuple[list[Session], dict[str, Labels]]:
+    """The sessions (parts nested under their session) and the labels of everything named."""
+    sessions: dict[str, Session] = {}
+    talks: dict[tuple[str, str], Presentation] = {}
+    for row in select(store, "programme"):
+        iri = str(row["session"])
+        session = sessions.get(iri)
+        if session is None:
+            session = sessions[iri] = Session(iri, int(row["first"]),
+                                              str(row["parent"]) if "parent" in row else None)
+        if "presentation" not in row:
+            continue
+        key = (iri, str(row["presentation"]))
+        talk = talks.get(key)
+        if talk is None:
+            talk = talks[key] = Presentation(key[1], int(row["number"]))
+            session.presentations.append(talk)
+        for attr, var in (("presenters", "presenter"), ("countries", "country")):
+            value = str(row[var]) if var in row else None
+            if value and value not in getattr(talk, attr):
+                getattr(talk, attr).append(value)
+    top = []
+    for session in sessions.values():
+        parent = sessions.get(session.parent) if session.parent else None
+        (parent.parts if parent else top).append(session)
+    named = set(sessions) | {t.iri for t in talks.values()}
+    for t in talks.values():
+        named.update(t.presenters, t.countries)
+    return top, labels_of(store, named)

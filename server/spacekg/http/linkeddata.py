@@ -11,6 +11,7 @@ meant.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 from urllib.parse import quote
@@ -18,11 +19,13 @@ from urllib.parse import quote
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from rdflib import OWL, RDF, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS
+from werkzeug.exceptions import NotFound
 
 from spacekg import negotiate
 from spacekg.dataset import load_graph
 from spacekg.downloads import CONTEXT
 from spacekg.errors import NotAcceptable, UnknownResource
+from spacekg.http.errors import error_response
 from spacekg.http.view import (
     language,
     page_context,
@@ -38,15 +41,17 @@ from spacekg.linkeddata import (
     paragraph_labels,
     paragraph_number,
 )
-from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT
+from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT, SKG
 from spacekg.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from spacekg.pages import (
     HEADER_PROPERTIES,
     group_facts,
     linked_iris,
     ontology_terms,
+    participation_figures,
     report_neighbours,
     statements_by_subject,
+    world_map,
 )
 from spacekg.resources import ontology_files, shapes_files
 from spacekg.serving import get_store
@@ -118,6 +123,10 @@ def represent(path: str, fmt: Format, body: bytes | str, *, negotiated: bool,
         for alt in OFFERS if alt is not fmt)
     if not negotiated:
         response.headers["Cache-Control"] = "public, max-age=300"
+    if status == 200:  # a client re-reading an entity it has gets 304, not the document again
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+        response.make_conditional(request)
     return response
 
 
@@ -169,6 +178,12 @@ def entity(rest: str) -> Response:
         if t.startswith(base_iri() + "ontology#") and label not in shown.values():
             shown[t] = label
     context["inferred_types"] = list(shown)
+    if str(SKG.Country) in description.types:  # where it sits among the report's countries
+        context["world_map"] = world_map(store, lang)
+    if str(SKG.Event) in description.types + description.inferred_types:
+        charts = participation_figures(store, iri, lang)
+        if any(charts.values()):
+            context["charts"] = charts
     html = render_template("entity.html", **context, **page_context(lang))
     return with_language_cookie(represent(path, fmt, html, negotiated=suffix is None))
 
@@ -339,6 +354,35 @@ def _validation_rows(report: Graph) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 404
 
+def _normalised_entity_path() -> str | None:
+    """``/id/Country/CHN/`` → ``/id/country/chn`` when that one exists: a trailing slash or
+    capitals typed by hand should reach the entity rather than a 404."""
+    path = request.path
+    if not path.startswith("/id/"):
+        return None
+    fixed = path.rstrip("/").lower()
+    if fixed == path or fixed == "/id":
+        return None
+    try:
+        describe(get_store(), base_iri() + fixed[1:])
+    except UnknownResource:
+        return None
+    query = request.query_string.decode("latin-1")
+    return fixed + ("?" + query if query else "")
+
+
+@linkeddata_bp.app_errorhandler(NotFound)
+def not_found(exc: NotFound) -> Response:
+    """Any other 404 (``/foo/bar``): the styled page for browsers; programs get the same
+    error document as for every other HTTP error."""
+    message = exc.description or ""
+    if not message or "requested URL was not found" in message:
+        message = f"there is no page at {request.path}"
+    if "html" not in request.headers.get("Accept", ""):
+        return error_response(404, "Not Found", message)
+    return unknown(UnknownResource(message, iri=request.url))
+
+
 @linkeddata_bp.app_errorhandler(UnknownResource)
 def unknown(exc: UnknownResource) -> Response:
     """404: an HTML page with suggestions for people, plain text (or JSON) for programs."""
@@ -346,6 +390,9 @@ def unknown(exc: UnknownResource) -> Response:
         fmt = negotiate.choose(OFFERS, request.headers.get("Accept"), None)
     except NotAcceptable:
         fmt = TURTLE
+    moved = _normalised_entity_path()
+    if moved is not None:
+        return redirect(moved, 301)
     if fmt is HTML:
         lang = language()
         tail = exc.iri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")

@@ -9,7 +9,11 @@ graph explorer, downloads, and YASGUI on ``/sparql`` for browsers.
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 from flask import (
@@ -28,10 +32,11 @@ from werkzeug.exceptions import NotFound
 from spacekg import negotiate
 from spacekg.downloads import CONTEXT, Downloads, catalogue
 from spacekg.errors import BadRequest
-from spacekg.explore import neighbours
+from spacekg.explore import neighbours, partnership_network
 from spacekg.http.linkeddata import linkeddata_bp, rdf_body
 from spacekg.http.view import (
     EXTENSION,
+    UI,
     SiteState,
     language,
     page_context,
@@ -41,13 +46,24 @@ from spacekg.http.view import (
 from spacekg.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.namespaces import BASE
 from spacekg.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
-from spacekg.pages import class_figures, competency_questions, graph_figures, page_path
+from spacekg.pages import (
+    class_figures,
+    competency_questions,
+    graph_figures,
+    page_path,
+    participation_figures,
+    programme,
+    world_map,
+)
 from spacekg.serving import get_store
 from spacekg.shaclreport import LatestReport
 
 site_bp = Blueprint("site", __name__)
 
 #: Prefixes preloaded in YASGUI (and used to shorten IRIs in its result table).
+#: The workshop the report is about: its figures are on the home page.
+WORKSHOP = BASE + "id/event/haikou-workshop-2022"
+
 PREFIXES = {
     "skg": BASE + "ontology#", "id": BASE + "id/", "graph": BASE + "graph/",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -109,7 +125,8 @@ def sparql_ui() -> Response | None:
     lang = language()
     response = Response(render_template(
         "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,
-        **page_context(lang)), 200, content_type=HTML.content_type)
+        countries=world_map(get_store(), lang).data, **page_context(lang)),
+        200, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
     return with_language_cookie(response)
 
@@ -118,6 +135,7 @@ def sparql_ui() -> Response | None:
 
 @site_bp.route("/", methods=["GET", "HEAD"])
 def home() -> Response:
+    """The home page: search, the workshop's figures and map, classes, graphs, questions."""
     lang = language()
     store = get_store()
     graphs = graph_figures(store, lang)
@@ -125,7 +143,20 @@ def home() -> Response:
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
         total=sum(g.triples for g in graphs), entities=len(search_index().entries),
-        examples=competency_questions(), **page_context(lang))
+        examples=competency_questions(), world_map=world_map(store, lang),
+        charts=participation_figures(store, WORKSHOP, lang), **page_context(lang))
+    response = Response(html, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return with_language_cookie(response)
+
+
+@site_bp.route("/programme", methods=["GET", "HEAD"])
+def programme_page() -> Response:
+    """The workshop's sessions in order with their presentations, on one page."""
+    lang = language()
+    sessions, labels = programme(get_store())
+    html = render_template("programme.html", title=UI[lang]["programme"], sessions=sessions,
+                           labels=labels, **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language, Cookie"
     return with_language_cookie(response)
@@ -198,7 +229,18 @@ def browse() -> Response:
 def explore_page() -> Response:
     lang = language()
     start = request.args.get("iri") or BASE + "id/mission/change-7"
-    html = render_template("explore.html", title="Explorer", start=start, **page_context(lang))
+    html = render_template("explore.html", title="Explorer", start=start,
+                           chosen="iri" in request.args, **page_context(lang))
+    return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+@site_bp.route("/explore/partnerships", methods=["GET"])
+def partnerships_page() -> Response:
+    """The explorer's partnership view: who partners with whom, from the report."""
+    lang = language()
+    network = partnership_network(get_store(), lang)
+    html = render_template("partnerships.html", title=UI[lang]["explore"], network=network,
+                           **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
 
 
@@ -231,7 +273,7 @@ def download_index() -> Response:
         return response
     lang = language()
     html = render_template("downloads.html", title="Downloads", files=listing,
-                           **page_context(lang))
+                           human_size=human_size, **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</download?format=turtle>; rel="alternate"; type="text/turtle"'
@@ -246,17 +288,62 @@ def jsonld_context() -> Response:
     return response
 
 
+@site_bp.route("/download/SHA256SUMS", methods=["GET", "HEAD"])
+def download_sums() -> Response:
+    """``sha256sum -c`` input for every file and its gzip variant, so a mirror can be checked."""
+    store = get_store()
+    directory = _downloads().directory(store)
+    lines = []
+    for item in _downloads().listing(store):
+        lines.append(f"{item.sha256}  {item.name}")
+        lines.append(f"{gzipped(directory, item.name)[1]}  {item.name}.gz")
+    response = Response("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response.headers["Content-Disposition"] = 'attachment; filename="SHA256SUMS"'
+    return response
+
+
 @site_bp.route("/download/<name>", methods=["GET", "HEAD"])
 def download_file(name: str) -> Response:
+    """A dump as an attachment (``name.gz``: gzip-compressed), with its SHA-256."""
     store = get_store()
     listing = {f.name: f for f in _downloads().listing(store)}
-    item = listing.get(name)
+    compressed = name.endswith(".gz")
+    item = listing.get(name[:-3] if compressed else name)
     if item is None:
         raise NotFound(f"no download named {name!r}; see /download for the list")
-    response = send_from_directory(_downloads().directory(store), name,
-                                   mimetype=item.media_type, as_attachment=False)
-    digest = base64.b64encode(bytes.fromhex(item.sha256)).decode()
+    directory = _downloads().directory(store)
+    sha256 = item.sha256
+    if compressed:
+        sha256 = gzipped(directory, item.name)[1]
+    response = send_from_directory(directory, name,
+                                   mimetype="application/gzip" if compressed else item.media_type,
+                                   as_attachment=True, download_name=name)
+    digest = base64.b64encode(bytes.fromhex(sha256)).decode()
     response.headers["Digest"] = f"sha-256={digest}"  # RFC 3230
-    response.headers["X-Content-SHA256"] = item.sha256
+    response.headers["X-Content-SHA256"] = sha256
     return response
+
+
+def human_size(size: int) -> str:
+    """Bytes as people read them: 912 B, 48.2 kB, 3.1 MB (SI units, as browsers show)."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+
+
+def gzipped(directory: Path, name: str) -> tuple[Path, str]:
+    """``name.gz`` next to ``name`` (written once, reproducibly: no timestamp) and its SHA-256."""
+    target = directory / f"{name}.gz"
+    sums = directory / f"{name}.gz.sha256"
+    if not (target.is_file() and sums.is_file()):
+        data = gzip.compress((directory / name).read_bytes(), compresslevel=9, mtime=0)
+        for path, content in ((target, data), (sums, hashlib.sha256(data).hexdigest().encode())):
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".gz-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+            os.replace(tmp, path)
+    return target, sums.read_text(encoding="ascii").strip()
 

@@ -29,7 +29,8 @@ EXTENSION = "spacekg.site"
 #: Interface strings in both languages (the data carries its own labels).
 UI: dict[str, dict[str, str]] = {
     "en": {
-        "home": "Home", "browse": "Browse", "query": "SPARQL", "explore": "Explorer",
+        "home": "Home", "browse": "Browse", "programme": "Programme", "query": "SPARQL",
+        "explore": "Explorer",
         "ontology": "Ontology", "downloads": "Downloads", "search": "Search",
         "search_placeholder": "Search entities: 嫦娥, Artemis, CNSA…",
         "statements": "Statements", "referenced_by": "Referenced by",
@@ -48,7 +49,8 @@ UI: dict[str, dict[str, str]] = {
         "operative_clauses": "operative clauses", "read_at_un": "Read the report at the UN",
     },
     "zh": {
-        "home": "首页", "browse": "浏览", "query": "SPARQL 查询", "explore": "图谱浏览",
+        "home": "首页", "browse": "浏览", "programme": "日程", "query": "SPARQL 查询",
+        "explore": "图谱浏览",
         "ontology": "本体", "downloads": "下载", "search": "搜索",
         "search_placeholder": "搜索实体：嫦娥、Artemis、CNSA…",
         "statements": "陈述", "referenced_by": "被引用",

@@ -30,6 +30,45 @@
   });
   window.spacekgExplorer = cy;  // for tests and the console
 
+  // long names are cut on the canvas; the full text shows on hover and in the side panel
+  function short(text) { return text && text.length > 32 ? text.slice(0, 30) + "…" : text; }
+  cy.on("mouseover", "node", function (evt) { el.title = evt.target.data("full") || ""; });
+  cy.on("mouseout", "node", function () { el.title = ""; });
+
+  // claims and paragraphs are many and mostly noise at first: off until asked for
+  const showNotes = document.getElementById("show-notes");
+  function isNote(iri) {
+    return iri !== start && (iri.indexOf("/id/claim/") >= 0 || /\/id\/document\/[^/]+\/./.test(iri));
+  }
+  if (showNotes) showNotes.addEventListener("change", function () { applyFilter(); });
+
+  // the explorer's own search: start again at what the reader picks
+  const search = document.getElementById("explore-search");
+  const hits = document.getElementById("explore-hits");
+  if (search && hits) {
+    let timer = null;
+    search.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        const q = search.value.trim();
+        if (!q) { hits.replaceChildren(); return; }
+        fetch("/api/search?limit=8&q=" + encodeURIComponent(q)).then(function (r) { return r.json(); })
+          .then(function (data) {
+            hits.replaceChildren();
+            data.results.forEach(function (r) {
+              const li = document.createElement("li");
+              const a = document.createElement("a");
+              a.href = "/explore?iri=" + encodeURIComponent(r.iri);
+              a.textContent = r.label;
+              a.title = r.label + (r.other_label ? " · " + r.other_label : "");
+              li.appendChild(a);
+              hits.appendChild(li);
+            });
+          });
+      }, 150);
+    });
+  }
+
   function colourOf(classes) {
     const key = classes[0] || "";
     if (!(key in classColour)) {
@@ -66,7 +105,8 @@
 
   function applyFilter() {
     cy.nodes().forEach(function (n) {
-      n.toggleClass("filtered", hidden.has(n.data("classLabel")) && n.id() !== start);
+      n.toggleClass("filtered", (hidden.has(n.data("classLabel")) && n.id() !== start) ||
+        (showNotes && !showNotes.checked && isNote(n.id())));
     });
   }
 
@@ -75,7 +115,7 @@
     box.innerHTML = "";
     const h = document.createElement("h3");
     const a = document.createElement("a");
-    a.href = n.data("url") || n.id(); a.textContent = n.data("label"); a.id = "selected-link";
+    a.href = n.data("url") || n.id(); a.textContent = n.data("full") || n.data("label"); a.id = "selected-link";
     h.appendChild(a); box.appendChild(h);
     const p = document.createElement("p");
     p.className = "small";
@@ -96,7 +136,7 @@
           if (cy.getElementById(n.id).length) return;
           const angle = (2 * Math.PI * i) / Math.max(data.nodes.length, 1);
           added.push({ group: "nodes", data: {
-            id: n.id, label: n.label, zh: n.zh, url: n.url,
+            id: n.id, label: short(n.label), full: n.label, zh: n.zh, url: n.url,
             classLabel: n.class_labels[0] || "—", colour: colourOf(n.class_labels) },
             position: { x: centre.x + 220 * Math.cos(angle), y: centre.y + 220 * Math.sin(angle) } });
         });

@@ -89,13 +89,94 @@
   }
   Yasgui.Yasr.registerPlugin("graph", GraphPlugin);
 
+  // Results naming countries: the world map, the result's countries coloured, each linked.
+  const countriesEl = document.getElementById("countries-data");
+  const countries = countriesEl ? JSON.parse(countriesEl.textContent) : [];
+  const byIri = new Map(countries.map(function (c) { return [c.iri, c]; }));
+  class MapPlugin {
+    constructor(yasr) { this.yasr = yasr; this.priority = 4; this.label = "Map"; this.hideFromSelection = false; }
+    found() {
+      const results = this.yasr.results;
+      const seen = new Map();
+      if (!results || !results.getBindings || results.getError()) return [];
+      (results.getBindings() || []).forEach(function (row) {
+        Object.keys(row).forEach(function (v) {
+          const c = row[v] && byIri.get(row[v].value);
+          if (c && !seen.has(c.iri)) seen.set(c.iri, Object.assign({}, c, { roles: ["result"] }));
+        });
+      });
+      return Array.from(seen.values());
+    }
+    canHandleResults() { return this.found().length > 0; }
+    getIcon() { const i = document.createElement("div"); i.textContent = "🌐"; return i; }
+    draw() {
+      const figure = document.createElement("figure");
+      figure.className = "world-map yasr-map";
+      figure.dataset.atlas = countriesEl.dataset.atlas;
+      figure.dataset.roles = JSON.stringify({ result: "in the results" });
+      const data = document.createElement("script");
+      data.type = "application/json";
+      data.className = "map-data";
+      data.textContent = JSON.stringify(this.found());
+      const canvas = document.createElement("div");
+      canvas.className = "map-canvas";
+      figure.append(data, canvas);
+      this.yasr.resultsEl.appendChild(figure);
+      if (window.spacekgMap) window.spacekgMap.draw(figure);
+    }
+  }
+  Yasgui.Yasr.registerPlugin("map", MapPlugin);
+
+  // A failed query: the endpoint's JSON error (message, line, column) as a sentence and the
+  // offending line of the query with a caret under the column, instead of raw JSON.
+  class ErrorPlugin {
+    constructor(yasr) { this.yasr = yasr; this.priority = 30; this.hideFromSelection = true; }
+    canHandleResults() { return !!this.yasr.results && !!this.yasr.results.getError(); }
+    getIcon() { const i = document.createElement("div"); i.textContent = "!"; return i; }
+    draw() {
+      const results = this.yasr.results;
+      const err = results.getError() || {};
+      let body = "";
+      try { body = results.getOriginalResponseAsString ? results.getOriginalResponseAsString() : ""; } catch (e) { body = ""; }
+      let info = null;
+      for (const text of [body, err.text]) {
+        try { const parsed = JSON.parse(text); if (parsed && parsed.error) { info = parsed.error; break; } } catch (e) { /* not JSON */ }
+      }
+      const box = document.createElement("div");
+      box.className = "spacekg-error";
+      const title = document.createElement("h3");
+      title.textContent = (info && info.title) || err.statusText || "Query failed";
+      if (err.status) title.textContent = err.status + " " + title.textContent;
+      const message = document.createElement("p");
+      message.className = "message";
+      message.textContent = (info && info.message) || err.text || body || "The endpoint did not answer.";
+      box.append(title, message);
+      if (info && info.line) {
+        const where = document.createElement("p");
+        where.className = "where";
+        where.textContent = "line " + info.line + (info.column ? ", column " + info.column : "");
+        box.append(where);
+        let query = "";
+        try { query = window.spacekgYasgui.getTab().getQuery(); } catch (e) { query = ""; }
+        const line = query.split("\n")[info.line - 1];
+        if (line !== undefined) {
+          const pre = document.createElement("pre");
+          pre.textContent = line + "\n" + " ".repeat(Math.max(0, (info.column || 1) - 1)) + "^";
+          box.append(pre);
+        }
+      }
+      this.yasr.resultsEl.appendChild(box);
+    }
+  }
+  Yasgui.Yasr.registerPlugin("error", ErrorPlugin);
+
   const yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
     copyEndpointOnNewTab: false,
     persistenceId: null,
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     yasqe: { value: starter },
-    yasr: { prefixes: prefixes, pluginOrder: ["table", "graph", "response"], defaultPlugin: "table" }
+    yasr: { prefixes: prefixes, pluginOrder: ["table", "map", "graph", "response"], defaultPlugin: "table" }
   });
   window.spacekgYasgui = yasgui;
 
