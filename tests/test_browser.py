@@ -231,7 +231,7 @@ def test_participation_charts_link_each_figure_to_its_paragraph(
     assert sorted(set(paragraphs)) == [f"/id/document/a-ac-105-1294/para/{n}" for n in (6, 7, 8)]
     p.locator(".bar-row[data-kind='OnsiteParticipants'] a.para").click()  # type: ignore[attr-defined]
     p.wait_for_url("**/para/8")  # type: ignore[attr-defined]
-    assert "200" in p.locator("blockquote.fulltext").inner_text()  # type: ignore[attr-defined]
+    assert "200" in p.locator("#paragraph-text").inner_text()  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
 
 
