@@ -68,3 +68,20 @@ def test_explore_page_uses_the_vendored_cytoscape(client: FlaskClient) -> None:
     page = client.get("/explore", query_string={"iri": CHANGE_7}).get_data(as_text=True)
     assert "/static/vendor/cytoscape/cytoscape.min.js" in page
     assert f'data-start="{CHANGE_7}"' in page
+
+
+def test_partnership_view_draws_every_partnership_with_every_role() -> None:
+    """Each skg:Partnership of the data is in the view, and each of its partners — by any
+    role, or a region — is linked to the others, so nobody sits alone on the canvas."""
+    from spacekg.explore import partnership_network
+    from spacekg.network import partnership_network as network_of
+
+    expected = network_of(report_quads())
+    data = partnership_network(report_store(), "en")
+    assert data["partnerships"] == len(expected.partnerships) >= 15
+    linked = {x for e in data["edges"] for x in (e["source"], e["target"])}
+    members = {m for p in expected.partnerships.values() for m in (*p.partners, *p.regions)}
+    assert {n["id"] for n in data["nodes"]} == members == linked
+    kinds = {n["id"].rsplit("/", 2)[-2]: n["kind"] for n in data["nodes"]}
+    assert kinds["country"] == "country" and kinds["place"] == "region"
+    assert kinds["agency"] == "agent"

@@ -104,7 +104,10 @@ def partnership_network(store: Store, lang: str) -> dict[str, Any]:
         return (lab.best(lang) if lab else None) or local_name(iri)
 
     def kind(iri: str) -> str:
-        return "country" if iri.startswith(ENTITY_PREFIX + "country/") else "agent"
+        for prefix, name in (("country/", "country"), ("place/", "region")):
+            if iri.startswith(ENTITY_PREFIX + prefix):
+                return name
+        return "agent"
 
     edges: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for p, members in sorted(partners.items()):

@@ -31,6 +31,7 @@
       { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom",
         "text-margin-y": 4, "background-color": "#3f7cbf", width: 22, height: 22 } },
       { selector: "node[kind = 'country']", style: { "background-color": "#e0a030", shape: "round-rectangle" } },
+      { selector: "node[kind = 'region']", style: { "background-color": "#6a9f58", shape: "hexagon" } },
       { selector: "edge", style: { width: "mapData(count, 1, 5, 3, 12)", "line-color": "#8a9bb3",
         "curve-style": "bezier" } },
       { selector: "edge:selected", style: { "line-color": "#c0504d" } },
