@@ -176,6 +176,17 @@ def test_natural_order_of_paragraphs() -> None:
     assert sorted(names, key=pages.natural_key) == ["Paragraph 7", "Paragraph 17", "Paragraph 36"]
 
 
+def test_chinese_numerals_order_by_value() -> None:
+    """Artemis I–IV in Chinese sort 一, 二, 三, 四 (not by code point: 一, 三, 二, 四)."""
+    names = ["阿尔忒弥斯四号", "阿尔忒弥斯三号", "阿尔忒弥斯一号", "阿尔忒弥斯二号",
+             "嫦娥十号", "嫦娥八号"]
+    assert sorted(names, key=pages.natural_key) == [
+        "嫦娥八号", "嫦娥十号",
+        "阿尔忒弥斯一号", "阿尔忒弥斯二号", "阿尔忒弥斯三号", "阿尔忒弥斯四号"]
+    sessions = ["第十二场", "第二场", "第十场"]
+    assert sorted(sessions, key=pages.natural_key) == ["第二场", "第十场", "第十二场"]
+
+
 def test_browse_by_class_names_each_class_once() -> None:
     figures = pages.class_figures(report_store(), "en")
     names = [f.label for f in figures]

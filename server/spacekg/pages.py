@@ -197,9 +197,26 @@ class PropertyGroup:
     facts: list[Fact] = field(default_factory=list)
 
 
+_CJK_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+#: A numeral with 十 (十, 十二, 二十三), or digits before 号/期/场 (七号, 四期, 二场).
+_CJK_NUMERAL = re.compile(
+    r"[零一二三四五六七八九]?十[一二三四五六七八九]?|[零一二三四五六七八九]+(?=[号期场])")
+
+
+def _cjk_number(numeral: str) -> str:
+    """一 → 1, 十二 → 12, 二十三 → 23: the mission and session numbers the report writes."""
+    tens, _, units = numeral.rpartition("十")
+    if "十" not in numeral:
+        return "".join(str(_CJK_DIGITS[c]) for c in numeral)
+    value = (_CJK_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CJK_DIGITS.get(units, 0))
+    return str(value)
+
+
 def natural_key(text: str) -> str:
-    """Sort key that orders numbers by value: Paragraph 7 before Paragraph 36."""
-    return re.sub(r"\d+", lambda m: m.group(0).zfill(8), text.casefold())
+    """Sort key that orders numbers by value, Arabic or Chinese: Paragraph 7 before
+    Paragraph 36, 阿尔忒弥斯二号 before 阿尔忒弥斯三号."""
+    text = re.sub(_CJK_NUMERAL, lambda m: _cjk_number(m.group(0)), text.casefold())
+    return re.sub(r"\d+", lambda m: m.group(0).zfill(8), text)
 
 
 def _value_key(fact: Fact, description: Description, lang: str) -> tuple[int, str]:
