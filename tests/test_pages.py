@@ -3,6 +3,7 @@ reader's language, the SPARQL page for browsers, and the vendored assets (no CDN
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,6 +230,18 @@ def test_home_page_has_map_data_and_participation_figures(client: FlaskClient) -
     assert html.count('class="bar-row') == 9
     assert "≥ 200" in html
     assert "/id/document/a-ac-105-1294/para/8" in html
+
+
+def test_map_roles_count_partners_by_any_role(client: FlaskClient) -> None:
+    """France provides a Chang'e-6 payload as a contributing partner: both roles are on the
+    map, the payload first (it colours the country); Peru hosts an APOSOS telescope."""
+    html = client.get("/?lang=en").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" class="map-data">(.*?)</script>', html)
+    assert found is not None
+    roles = {c["m49"]: c["roles"] for c in json.loads(found.group(1))}
+    assert roles["250"][:2] == ["payload", "partner"]  # France
+    assert roles["604"][:2] == ["observation", "partner"]  # Peru
+    assert roles["156"][0] != "represented" and "partner" in roles["156"]  # China
 
 
 def test_programme_page_lists_every_presentation(client: FlaskClient) -> None:

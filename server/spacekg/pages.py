@@ -432,7 +432,9 @@ def quote_for(description: Description, fact: Fact, text: str | None, lang: str 
 # --------------------------------------------------------------------------- world map
 
 #: The roles a country can have on the map, most specific first (its colour is the first).
-MAP_ROLES = ("partner", "payload", "observation", "presenter", "represented")
+#: A country is coloured by its first role here: the most specific thing the report says of it
+#: (every payload provider and observation host is also a partner, so those come first).
+MAP_ROLES = ("payload", "observation", "partner", "presenter", "represented")
 
 
 @dataclass
