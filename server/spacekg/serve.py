@@ -32,10 +32,14 @@ command-line options win.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import os
+import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +111,8 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         config["MEMORY_LIMIT"] = int(args.memory_limit)
     if getattr(args, "query_processes", None) is not None:
         config["QUERY_PROCESSES"] = int(args.query_processes)
+    if getattr(args, "no_access_log", False):
+        config["ACCESS_LOG"] = False
 
     if getattr(args, "no_report", False):
         if not graphs and not env.get("SPACEKG_DATASET_FILES") and not store.startswith(
@@ -239,7 +245,7 @@ def worker_app() -> Flask:
     master through :data:`CONFIG_ENV`. The worker gives up the network unless its store is
     remote, and opens the store before it takes requests: a store that cannot be opened
     stops the worker with its reason (no traceback)."""
-    from spacekg import netguard
+    from spacekg import accesslog, netguard
     from spacekg.app import create_app
     from spacekg.errors import SpaceKGError
     from spacekg.serving import get_serving
@@ -251,6 +257,9 @@ def worker_app() -> Flask:
         except netguard.NetworkWallUnavailable as exc:
             log.warning("worker %d keeps network access: %s", os.getpid(), exc)
     app = create_app(config, on_runaway=recycle_worker)
+    if access_log_enabled(app.config["ACCESS_LOG"]):
+        accesslog.log_to(sys.stdout)
+        app.wsgi_app = accesslog.AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     try:
         get_serving(app).store()
     except SpaceKGError as exc:
@@ -259,8 +268,81 @@ def worker_app() -> Flask:
     return app
 
 
-def main(args: argparse.Namespace) -> int:
-    """Run the server until interrupted; returns the exit code for the CLI."""
+def access_log_enabled(value: object) -> bool:
+    """ACCESS_LOG as set in the config or the environment (``SPACEKG_ACCESS_LOG=off``)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+#: Every address: the server listens on all interfaces.
+ANY_ADDRESSES = ("0.0.0.0", "::", "")
+
+
+@dataclass(frozen=True)
+class Listening:
+    """Where the server listens, and the URLs a person on this machine can open."""
+
+    host: str
+    port: int
+
+    @property
+    def all_interfaces(self) -> bool:
+        return self.host in ANY_ADDRESSES
+
+    @property
+    def local_host(self) -> str:
+        """The host to connect to: a browser cannot open ``0.0.0.0``, loopback it is."""
+        if self.all_interfaces:
+            return "::1" if self.host == "::" else "127.0.0.1"
+        return self.host
+
+    @property
+    def home(self) -> str:
+        host = self.local_host
+        return f"http://[{host}]:{self.port}/" if ":" in host else f"http://{host}:{self.port}/"
+
+    @property
+    def sparql(self) -> str:
+        return self.home + "sparql"
+
+
+#: What the readiness check asks: the cheapest query, answered by a worker and its store.
+READY_PROBE = "/sparql?query=ASK%7B%7D"
+
+
+def answers(listening: Listening, timeout: float = 5.0) -> bool:
+    """Whether a worker answers a query now. A socket that accepts a connection is not
+    enough: the master listens before its workers have opened the store."""
+    connection = http.client.HTTPConnection(listening.local_host, listening.port,
+                                            timeout=timeout)
+    try:
+        connection.request("GET", READY_PROBE, headers={
+            "Accept": "application/sparql-results+json", "Connection": "close"})
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def _announce_when_ready(
+    listening: Listening, stopped: threading.Event, on_ready: Callable[[Listening], None]
+) -> None:
+    """Ask until a worker answers (or the server stops), then call ``on_ready`` once."""
+    while not stopped.is_set():
+        if answers(listening):
+            if not stopped.is_set():
+                on_ready(listening)
+            return
+        stopped.wait(0.1)
+
+
+def main(
+    args: argparse.Namespace, on_ready: Callable[[Listening], None] | None = None
+) -> int:
+    """Run the server until interrupted; returns the exit code for the CLI. ``on_ready`` is
+    called, from another thread, once the server has answered its first query."""
     from granian import Granian
 
     config = app_config(args)
@@ -270,5 +352,15 @@ def main(args: argparse.Namespace) -> int:
     config.pop("EAGER_STORE", None)  # each worker opens its store in worker_app
     os.environ[CONFIG_ENV] = json.dumps(config)
     log.info("serving %s on http://%s:%s/", config["STORE"], options["address"], options["port"])
-    Granian("spacekg.serve:worker_app", factory=True, **options).serve()
+    stopped = threading.Event()
+    if on_ready is not None:
+        threading.Thread(
+            target=_announce_when_ready,
+            args=(Listening(options["address"], options["port"]), stopped, on_ready),
+            name="spacekg-ready", daemon=True,
+        ).start()
+    try:
+        Granian("spacekg.serve:worker_app", factory=True, **options).serve()
+    finally:
+        stopped.set()
     return 0
