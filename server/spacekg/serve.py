@@ -22,11 +22,19 @@ Choices, and why:
   the worker (in-memory stores) that cannot be stopped makes its worker exit after draining,
   and Granian starts a fresh one: the process is the unit that can be stopped (DESIGN.md §6).
 * Workers give up the network (``netguard``) unless the store is remote.
+* "Ready" is said (``on_ready``, printed by the CLI) once a worker has answered a query, not
+  when the socket is bound: Granian's master listens before its workers have opened the
+  store, and a connection to it then only waits. The question is the readiness check's own
+  ``ASK {}``, so it is the first line of the access log.
+* One access-log line per request (``accesslog.py``, on standard output; ``ACCESS_LOG``,
+  ``--no-access-log``), written by a wrapper around the app rather than by Granian: its log
+  has no response size and writes percent-decoded paths as they are (see ``accesslog``).
+  Requests Granian refuses itself (a malformed head, 400) never reach it and are not logged.
 
 Environment: every ``SPACEKG_*`` setting of ``app.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
 ``SPACEKG_MAX_ROWS``…), plus ``SPACEKG_HOST``, ``SPACEKG_PORT``, ``SPACEKG_WORKERS``,
-``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``, ``SPACEKG_IN_MEMORY``;
-command-line options win.
+``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``, ``SPACEKG_IN_MEMORY``
+(``SPACEKG_ACCESS_LOG`` is ``app.DEFAULTS``'s ``ACCESS_LOG``); command-line options win.
 """
 
 from __future__ import annotations
