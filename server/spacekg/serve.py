@@ -25,7 +25,9 @@ Choices, and why:
 * "Ready" is said (``on_ready``, printed by the CLI) once a worker has answered a query, not
   when the socket is bound: Granian's master listens before its workers have opened the
   store, and a connection to it then only waits. The question is the readiness check's own
-  ``ASK {}``, so it is the first line of the access log.
+  ``ASK {}``, so it is the first line of the access log. The check runs in a child process
+  started before Granian: a thread in the master would be copied into forked workers with
+  its locks held (a worker once hung for good on an import lock taken by the check).
 * One access-log line per request (``accesslog.py``, on standard output; ``ACCESS_LOG``,
   ``--no-access-log``), written by a wrapper around the app rather than by Granian: its log
   has no response size and writes percent-decoded paths as they are (see ``accesslog``).
@@ -44,8 +46,10 @@ import http.client
 import json
 import logging
 import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,23 +338,28 @@ def answers(listening: Listening, timeout: float = 5.0) -> bool:
         connection.close()
 
 
-def _announce_when_ready(
-    listening: Listening, stopped: threading.Event, on_ready: Callable[[Listening], None]
-) -> None:
-    """Ask until a worker answers (or the server stops), then call ``on_ready`` once."""
-    while not stopped.is_set():
+def _announce_when_ready(listening: Listening, on_ready: Callable[[Listening], None]) -> None:
+    """Ask until a worker answers, then call ``on_ready`` once. Runs in a process of its own
+    (see :func:`main`) that leaves Ctrl-C to the server and ends when the server is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server = os.getppid()
+    while os.getppid() == server:
         if answers(listening):
-            if not stopped.is_set():
-                on_ready(listening)
+            on_ready(listening)
             return
-        stopped.wait(0.1)
+        time.sleep(0.1)
 
 
 def main(
     args: argparse.Namespace, on_ready: Callable[[Listening], None] | None = None
 ) -> int:
     """Run the server until interrupted; returns the exit code for the CLI. ``on_ready`` is
-    called, from another thread, once the server has answered its first query."""
+    called, in a child process, once the server has answered its first query.
+
+    The readiness check is a process, not a thread: Granian forks its workers from this
+    process, and a fork copies the locks a running thread holds (an import, the resolver's)
+    but not the thread, so a worker could wait forever on one of them.
+    """
     from granian import Granian
 
     config = app_config(args)
@@ -360,15 +369,20 @@ def main(
     config.pop("EAGER_STORE", None)  # each worker opens its store in worker_app
     os.environ[CONFIG_ENV] = json.dumps(config)
     log.info("serving %s on http://%s:%s/", config["STORE"], options["address"], options["port"])
-    stopped = threading.Event()
+    announcer = None
     if on_ready is not None:
-        threading.Thread(
+        import multiprocessing
+
+        announcer = multiprocessing.get_context("fork").Process(
             target=_announce_when_ready,
-            args=(Listening(options["address"], options["port"]), stopped, on_ready),
+            args=(Listening(options["address"], options["port"]), on_ready),
             name="spacekg-ready", daemon=True,
-        ).start()
+        )
+        announcer.start()
     try:
         Granian("spacekg.serve:worker_app", factory=True, **options).serve()
     finally:
-        stopped.set()
+        if announcer is not None and announcer.is_alive():
+            announcer.terminate()
+            announcer.join(5)
     return 0
