@@ -3,7 +3,10 @@ one access-log line per request (unless told not to), never a token or a forged 
 
 from __future__ import annotations
 
+import http.server
 import re
+import socket
+import threading
 import uuid
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 import requests
 from live_server import fixture_graph_args, live_server
 from spacekg.cli import _say_ready
-from spacekg.serve import Listening, access_log_enabled
+from spacekg.serve import READY_PROBE, Listening, access_log_enabled, answers
 
 SERVE = ("--no-report", "--workers", "1", *fixture_graph_args())
 READY = "SpaceKG is ready: "
@@ -59,6 +62,30 @@ def test_the_printed_url_is_one_a_browser_on_this_machine_can_open(
     out = capsys.readouterr().out
     assert out.startswith(READY + home)
     assert ("all interfaces" in out) == everywhere
+
+
+def test_a_port_that_accepts_connections_but_does_not_answer_is_not_ready() -> None:
+    with socket.socket() as listener:  # bound and listening, as Granian's master before its
+        listener.bind(("127.0.0.1", 0))  # workers are up: connections queue, nobody answers
+        listener.listen()
+        assert not answers(Listening("127.0.0.1", listener.getsockname()[1]), timeout=0.2)
+
+
+@pytest.mark.parametrize(("status", "ready"), [(200, True), (503, False)])
+def test_ready_means_a_query_was_answered(status: int, ready: bool) -> None:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(status if self.path == READY_PROBE else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with http.server.HTTPServer(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.handle_request)
+        thread.start()
+        assert answers(Listening("127.0.0.1", server.server_address[1])) is ready
+        thread.join()
 
 
 def test_each_request_writes_one_access_log_line(tmp_path: Path) -> None:
