@@ -64,6 +64,12 @@ examples:
       federated queries are refused), with tighter limits per query
 """
 
+QUERY_EXAMPLES = """\
+examples:
+  spacekg query 'SELECT (COUNT(*) AS ?n) { ?s ?p ?o }'
+  spacekg query -f queries/05-agency-counts.rq --format csv > agencies.csv
+"""
+
 MAIN_EXAMPLES = """\
 examples:
   spacekg serve                       build if needed, then serve http://127.0.0.1:8000/
@@ -86,14 +92,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spacekg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build_dir_help = "build directory (default: $SPACEKG_BUILD_DIR or ~/.cache/spacekg/build)"
+    build_dir_help = ("where the built dataset is kept (default: $SPACEKG_BUILD_DIR or "
+                      "~/.cache/spacekg/build)")
 
     p = sub.add_parser("build", help="validate, reason and build the dataset",
                        description="Parse the ontology, shapes and data; validate with SHACL; "
                        "check consistency with HermiT; materialise inferences; write "
                        "dataset.nq, an Oxigraph store and manifest.json. Reuses the previous "
                        "build when no input changed.")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
     p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
     p.add_argument("--skip-reasoner", action="store_true",
                    help="do not run HermiT (no Java needed; inferences are still computed)")
@@ -112,18 +119,20 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of messages (default: en)")
 
     p = sub.add_parser("query", help="run a SPARQL query on the built dataset",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Run a SPARQL query on the built dataset (building it first "
-                       "if needed). The default graph is the union of all named graphs.")
-    p.add_argument("query", nargs="?", help="the SPARQL query text")
+                       "if needed).\nThe default graph is the union of all named graphs.",
+                       epilog=QUERY_EXAMPLES)
+    p.add_argument("query", nargs="?", help="the SPARQL query text (or use -f)")
     p.add_argument("-f", "--file", type=Path, help="read the query from this .rq file")
     p.add_argument("--format", choices=_FORMATS, default="table",
                    help="result format (default: table)")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
     p = sub.add_parser("coverage", help="triples per paragraph and annex clause",
                        description="Triples in each paragraph's and annex clause's graph; "
                        "exits 1 if any of [1]-[46], P1-P11, O1-O7 is empty.")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
     p = sub.add_parser(
         "serve", help="serve the report on the web: SPARQL endpoint, pages, downloads",
@@ -147,9 +156,7 @@ def _parser() -> argparse.ArgumentParser:
                       "[SPACEKG_GRAPHS]")
     data.add_argument("--no-report", action="store_true",
                       help="serve only the --graph files, without the report")
-    data.add_argument("--build-dir", type=Path, metavar="DIR",
-                      help="where the built dataset is kept (default: ~/.cache/spacekg/build) "
-                      "[SPACEKG_BUILD_DIR]")
+    data.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
     how = p.add_argument_group("where and how to listen")
     how.add_argument("--host", default="127.0.0.1",
@@ -235,7 +242,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="the project whose layout is followed (and, with --in-place, "
                    "rewritten): a directory holding ontology/ and data/ (default: this "
                    "checkout)")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
     p = sub.add_parser("changes", help="list the writes accepted into a store",
                        description="List the changesets (accepted writes: who, when, graphs, "
