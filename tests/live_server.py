@@ -1,4 +1,4 @@
-"""Start ``spacekg serve`` (gunicorn) on a free loopback port for tests that need a real
+"""Start ``spacekg serve`` (Granian) on a free loopback port for tests that need a real
 server: real clients, timeouts that recycle workers, concurrent clients, the W3C suite."""
 
 from __future__ import annotations
@@ -39,14 +39,20 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(
-    *args: str, env: dict[str, str] | None = None, ready_within: float = 60.0
+    *args: str,
+    env: dict[str, str] | None = None,
+    ready_within: float = 60.0,
+    log_path: Path | None = None,
 ) -> Iterator[str]:
     """Run ``spacekg serve --port P ARGS``; yield its base URL; stop it afterwards.
 
-    The server's output goes to a log file shown if it fails to start.
+    The server's output (standard output and error) goes to ``log_path`` (by default a
+    file in the temporary directory), shown if it fails to start; once the context has
+    exited the server has stopped and the file holds everything it wrote.
     """
     port = free_port()
-    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"spacekg-serve-{port}.log"
+    if log_path is None:
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"spacekg-serve-{port}.log"
     full_env = {**os.environ, **(env or {})}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -74,7 +80,7 @@ def live_server(
             time.sleep(0.2)
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)  # gunicorn's master stops its workers
+        process.send_signal(signal.SIGTERM)  # Granian's master stops its workers
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from spacekg.build import BuildResult
-from spacekg.cli import main
+from spacekg.cli import _parser, main
 from spacekg.coverage import coverage, empty
 
 CNSA_EN = ("SELECT ?label WHERE { <https://w3id.org/spacekg/id/agency/cnsa> "
@@ -117,6 +118,53 @@ def test_serve_defines_its_options(capsys: pytest.CaptureFixture[str]) -> None:
         assert option in out
 
 
+def test_serve_help_groups_options_and_shows_examples(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    # options are in groups under titles (unindented lines ending in ":")
+    groups: dict[str, str] = {}
+    by_option: dict[str, str] = {}
+    title = ""
+    for line in out.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            title = line[:-1]
+            groups[title] = ""
+        elif title:
+            groups[title] += line + "\n"
+            if option := re.match(r"^\s{2}(--[a-z-]+)", line):
+                by_option[option[1]] = title
+    assert len(set(by_option.values())) >= 5
+    assert len({by_option[o] for o in ("--store", "--host", "--timeout", "--writable",
+                                        "--query-processes")}) == 5
+    assert by_option["--tokens-file"] == by_option["--writable"]
+    assert by_option["--no-access-log"] == by_option["--port"]
+    assert any("advanced" in title for title in groups)
+    # 2-3 example command lines, each a runnable spacekg serve
+    examples = re.findall(r"^\s+(spacekg serve.*)$", groups["examples"], re.M)
+    assert 2 <= len(examples) <= 4
+    assert any("--writable" in e for e in examples) and any("0.0.0.0" in e for e in examples)
+    for example in examples:
+        parsed = _parser().parse_args(example.split()[1:])
+        assert parsed.command == "serve"
+    # speaks to users: defaults stated, no names of the machinery inside
+    assert out.count("default") >= 6
+    for internal in ("Granian", "RocksDB", "seccomp", "worker_app", "factory", "gunicorn"):
+        assert internal.lower() not in out.lower()
+
+
+def test_top_level_help_lists_commands_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("build", "validate", "query", "coverage", "serve", "export", "changes"):
+        assert re.search(rf"^\s+{command}\s+\S", out, re.M)
+    assert "examples:" in out and "exit codes" in out.lower()
+
+
 def test_serve_rejects_a_malformed_graph_option(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["serve", "--graph", "no-equals-sign"])
@@ -128,8 +176,9 @@ def test_serve_hands_parsed_options_to_the_server(monkeypatch: pytest.MonkeyPatc
 
     class FakeServe:
         @staticmethod
-        def main(args) -> int:  # noqa: ANN001
+        def main(args, on_ready=None) -> int:  # noqa: ANN001
             received["args"] = args
+            received["on_ready"] = on_ready
             return 0
 
     monkeypatch.setitem(sys.modules, "spacekg.serve", FakeServe)
@@ -137,6 +186,7 @@ def test_serve_hands_parsed_options_to_the_server(monkeypatch: pytest.MonkeyPatc
     args = received["args"]
     assert (args.host, args.port, args.no_report) == ("127.0.0.1", 8123, True)
     assert args.graph == [("urn:g", Path("x.ttl"))]
+    assert callable(received["on_ready"])  # the CLI prints the address once it answers
 
 
 @pytest.fixture

@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     # per process (0 entries = both off)
     "CACHE_ENTRIES": 2048,
     "CACHE_BYTES": 128 * 1024 * 1024,
+    # one line per request on standard output (spacekg serve; accesslog.py); false = none
+    "ACCESS_LOG": True,
     # Access-Control-Allow-Origin; "" switches CORS off
     "CORS_ORIGIN": "*",
     # modules with an init_app(app) that other parts of SpaceKG add (linked data, pages…)

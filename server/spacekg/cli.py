@@ -23,6 +23,7 @@ from spacekg import __version__
 
 if TYPE_CHECKING:
     from spacekg.build import BuildResult
+    from spacekg.serve import Listening
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,23 +51,56 @@ def _graph_option(text: str) -> tuple[str, Path]:
     return iri, Path(file)
 
 
+SERVE_EXAMPLES = """\
+examples:
+  spacekg serve
+      read-only, on this machine only: open http://127.0.0.1:8000/
+  spacekg serve --writable --store oxigraph:store --tokens-file tokens.txt
+      curators with a token in tokens.txt (lines like alice:s3cret) can edit; the
+      changes are kept in the directory store/ (list them: spacekg changes --store
+      oxigraph:store)
+  spacekg serve --host 0.0.0.0 --port 8080 --timeout 10 --max-rows 10000
+      open to the network or the internet: read-only as always (updates and
+      federated queries are refused), with tighter limits per query
+"""
+
+QUERY_EXAMPLES = """\
+examples:
+  spacekg query 'SELECT (COUNT(*) AS ?n) { ?s ?p ?o }'
+  spacekg query -f queries/05-agency-counts.rq --format csv > agencies.csv
+"""
+
+MAIN_EXAMPLES = """\
+examples:
+  spacekg serve                       build if needed, then serve http://127.0.0.1:8000/
+  spacekg query 'SELECT (COUNT(*) AS ?n) { ?s ?p ?o }'
+  spacekg validate my-additions.ttl --with-data
+  spacekg serve --help                all the serving options
+
+exit codes: 0 success, 1 the data fails a check, 2 error.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spacekg",
-        description="SpaceKG: the UN report A/AC.105/1294 as a knowledge graph.",
-        epilog="Exit codes: 0 success, 1 data fails a check, 2 error.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="SpaceKG: the UN report A/AC.105/1294 (UN/China workshop on space\n"
+        "exploration, Haikou 2022) as a knowledge graph you can query, browse and serve.",
+        epilog=MAIN_EXAMPLES,
     )
     parser.add_argument("--version", action="version", version=f"spacekg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build_dir_help = "build directory (default: $SPACEKG_BUILD_DIR or ~/.cache/spacekg/build)"
+    build_dir_help = ("where the built dataset is kept (default: $SPACEKG_BUILD_DIR or "
+                      "~/.cache/spacekg/build)")
 
     p = sub.add_parser("build", help="validate, reason and build the dataset",
                        description="Parse the ontology, shapes and data; validate with SHACL; "
                        "check consistency with HermiT; materialise inferences; write "
                        "dataset.nq, an Oxigraph store and manifest.json. Reuses the previous "
                        "build when no input changed.")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
     p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
     p.add_argument("--skip-reasoner", action="store_true",
                    help="do not run HermiT (no Java needed; inferences are still computed)")
@@ -85,65 +119,101 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of messages (default: en)")
 
     p = sub.add_parser("query", help="run a SPARQL query on the built dataset",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Run a SPARQL query on the built dataset (building it first "
-                       "if needed). The default graph is the union of all named graphs.")
-    p.add_argument("query", nargs="?", help="the SPARQL query text")
+                       "if needed).\nThe default graph is the union of all named graphs.",
+                       epilog=QUERY_EXAMPLES)
+    p.add_argument("query", nargs="?", help="the SPARQL query text (or use -f)")
     p.add_argument("-f", "--file", type=Path, help="read the query from this .rq file")
     p.add_argument("--format", choices=_FORMATS, default="table",
                    help="result format (default: table)")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
     p = sub.add_parser("coverage", help="triples per paragraph and annex clause",
                        description="Triples in each paragraph's and annex clause's graph; "
                        "exits 1 if any of [1]-[46], P1-P11, O1-O7 is empty.")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
-    p = sub.add_parser("serve", help="run the SPARQL endpoint and linked-data server",
-                       description="Serve the dataset over HTTP: SPARQL endpoint, linked-data "
-                       "pages, downloads.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="worker processes (default: chosen by the server)")
-    p.add_argument("--store", default="oxigraph",
-                   help="memory | oxigraph[:DIR] | URL of a SPARQL 1.1 endpoint "
-                   "(default: %(default)s)")
-    p.add_argument("--graph", type=_graph_option, action="append", default=[],
-                   metavar="IRI=FILE",
-                   help="serve FILE as named graph IRI too (repeatable); parsed into "
-                   "(iri, Path) pairs")
-    p.add_argument("--no-report", action="store_true",
-                   help="serve only the files given with --graph, not the report's dataset")
-    p.add_argument("--in-memory", action="store_true",
-                   help="with --store oxigraph: load the dataset into memory at start instead "
-                   "of opening the build's on-disk store (joins, aggregates and text filters "
-                   "several times faster; start-up time and memory grow with the data)")
-    p.add_argument("--timeout", type=float, default=None,
-                   help="seconds a query may run (default: chosen by the server)")
-    p.add_argument("--max-rows", type=int, default=None,
-                   help="most result rows returned (default: chosen by the server)")
-    p.add_argument("--memory-limit", type=_byte_size, default=None, metavar="SIZE",
-                   help="memory the whole server may use, e.g. 2G or 1500M (default: 2G); a "
-                   "query that would need more is stopped with 503")
-    p.add_argument("--query-processes", type=int, default=None, metavar="N",
-                   help="processes per worker that run client queries, so that a query that "
-                   "crashes the engine or eats memory ends only its own process (default: 2; "
-                   "0 runs queries inside the worker)")
-    p.add_argument("--writable", action="store_true",
-                   help="accept SPARQL Update and Graph Store Protocol writes from holders of "
-                   "a write token (off by default: read-only); one worker process")
-    p.add_argument("--open-graph", action="append", default=[], metavar="IRI",
-                   help="with --writable: let curators change this protected graph (the "
-                   "ontology, shapes and inferred graphs refuse writes otherwise); repeatable")
-    p.add_argument("--allow-clear-all", action="store_true",
-                   help="with --writable: accept CLEAR/DROP ALL and NAMED (refused otherwise)")
-    p.add_argument("--tokens-file", type=Path, default=None, metavar="FILE",
-                   help="write tokens, one name:token per line (or set SPACEKG_WRITE_TOKENS)")
-    p.add_argument("--audit-log", type=Path, default=None, metavar="FILE",
-                   help="JSON-lines audit of writes (default: audit.jsonl in the store "
-                   "directory)")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p = sub.add_parser(
+        "serve", help="serve the report on the web: SPARQL endpoint, pages, downloads",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the report's knowledge graph over HTTP until you press Ctrl-C:\n"
+        "a SPARQL endpoint at /sparql (with a query editor for browsers), a page for every\n"
+        "entity, search, a graph explorer and downloads. Builds the dataset first if\n"
+        "needed. Prints the address once it answers, then one line per request.\n"
+        "Each option can also be set by the environment variable shown in brackets.",
+        epilog=SERVE_EXAMPLES,
+    )
+    data = p.add_argument_group("what to serve")
+    data.add_argument("--store", default="oxigraph", metavar="STORE",
+                      help="where the data lives: 'oxigraph' (the built dataset, default), "
+                      "'oxigraph:DIR' (a database directory of your own, filled from the "
+                      "report the first time), 'memory' (loaded into memory at start) or the "
+                      "URL of another SPARQL 1.1 server [SPACEKG_STORE]")
+    data.add_argument("--graph", type=_graph_option, action="append", default=[],
+                      metavar="IRI=FILE",
+                      help="also serve the RDF file FILE as the named graph IRI; repeatable "
+                      "[SPACEKG_GRAPHS]")
+    data.add_argument("--no-report", action="store_true",
+                      help="serve only the --graph files, without the report")
+    data.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
+
+    how = p.add_argument_group("where and how to listen")
+    how.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on: 127.0.0.1 (default) is this machine only; "
+                     "0.0.0.0 is every network interface [SPACEKG_HOST]")
+    how.add_argument("--port", type=int, default=8000,
+                     help="TCP port (default: %(default)s) [SPACEKG_PORT]")
+    how.add_argument("--no-access-log", action="store_true",
+                     help="do not print a line per request (printed by default: client, "
+                     "time, request, status, bytes, milliseconds) [SPACEKG_ACCESS_LOG=off]")
+
+    limits = p.add_argument_group("limits for each query")
+    limits.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="stop a query after this many seconds and answer 503 (default: "
+                        "30) [SPACEKG_QUERY_TIMEOUT]")
+    limits.add_argument("--max-rows", type=int, default=None, metavar="N",
+                        help="return at most N result rows; more are cut and the answer is "
+                        "flagged as truncated (default: 100000; 0: no limit) "
+                        "[SPACEKG_MAX_ROWS]")
+    limits.add_argument("--memory-limit", type=_byte_size, default=None, metavar="SIZE",
+                        help="memory the whole server may use, e.g. 2G or 1500M (default: "
+                        "2G); a query that would need more is stopped with 503 "
+                        "[SPACEKG_MEMORY_LIMIT]")
+
+    writes = p.add_argument_group(
+        "writes (off by default: the server is read-only)",
+        "Curators holding a token can change the data with SPARQL Update and the Graph\n"
+        "Store Protocol; every change is validated, applied at once and recorded.")
+    writes.add_argument("--writable", action="store_true",
+                        help="accept writes from holders of a token; use with --store "
+                        "oxigraph:DIR to keep them across restarts")
+    writes.add_argument("--tokens-file", type=Path, default=None, metavar="FILE",
+                        help="the tokens, one name:token per line; keep tokens off the "
+                        "command line [or SPACEKG_WRITE_TOKENS='name:token,...']")
+    writes.add_argument("--audit-log", type=Path, default=None, metavar="FILE",
+                        help="where to record accepted writes, as JSON lines (default: "
+                        "audit.jsonl beside the store)")
+    writes.add_argument("--open-graph", action="append", default=[], metavar="IRI",
+                        help="let curators change this protected graph (the ontology, shapes "
+                        "and inferred graphs refuse writes otherwise); repeatable")
+    writes.add_argument("--allow-clear-all", action="store_true",
+                        help="accept CLEAR ALL / DROP ALL (and NAMED), which empty every "
+                        "graph (refused otherwise)")
+
+    advanced = p.add_argument_group("advanced: speed and isolation")
+    advanced.add_argument("--workers", type=int, default=None, metavar="N",
+                          help="processes answering requests (default: one per CPU core, at "
+                          "most 4; always 1 with --writable) [SPACEKG_WORKERS]")
+    advanced.add_argument("--query-processes", type=int, default=None, metavar="N",
+                          help="helper processes per worker that run the queries, so that a "
+                          "query that crashes or eats memory ends only its helper (default: "
+                          "2; 0: run queries in the worker) [SPACEKG_QUERY_PROCESSES]")
+    advanced.add_argument("--in-memory", action="store_true",
+                          help="load the built dataset into memory at start instead of "
+                          "reading it from disk: large joins and aggregates run several "
+                          "times faster, start-up and memory grow with the data "
+                          "[SPACEKG_IN_MEMORY]")
 
     p = sub.add_parser("export", help="write the store's graphs back as the data files",
                        description="Rebuild data/reference/*.trig, data/report/*.trig and "
@@ -172,7 +242,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="the project whose layout is followed (and, with --in-place, "
                    "rewritten): a directory holding ontology/ and data/ (default: this "
                    "checkout)")
-    p.add_argument("--build-dir", type=Path, help=build_dir_help)
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
 
     p = sub.add_parser("changes", help="list the writes accepted into a store",
                        description="List the changesets (accepted writes: who, when, graphs, "
@@ -372,7 +442,17 @@ def _serve(args: argparse.Namespace) -> int:
     _setup_logging()  # a first start builds for ~20 s: say so, and where it then listens
     # Imported here so that build/query/validate never pay for Granian and Flask.
     serve = importlib.import_module("spacekg.serve")
-    return int(serve.main(args) or 0)
+    return int(serve.main(args, on_ready=_say_ready) or 0)
+
+
+def _say_ready(listening: Listening) -> None:
+    """The line a person starting the server waits for, printed once it answers."""
+    print(f"SpaceKG is ready: {listening.home}  (SPARQL endpoint {listening.sparql}; "
+          "stop with Ctrl-C)", flush=True)
+    if listening.all_interfaces:
+        print(f"listening on all interfaces ({listening.host or '*'}, port {listening.port}): "
+              "other machines reach it at this machine's name or address", flush=True)
+
 
 def _store_dir(value: str) -> Path:
     """DIR of ``oxigraph:DIR``; raises ExportError for any other kind of store."""

@@ -22,20 +22,36 @@ Choices, and why:
   the worker (in-memory stores) that cannot be stopped makes its worker exit after draining,
   and Granian starts a fresh one: the process is the unit that can be stopped (DESIGN.md §6).
 * Workers give up the network (``netguard``) unless the store is remote.
+* "Ready" is said (``on_ready``, printed by the CLI) once a worker has answered a query, not
+  when the socket is bound: Granian's master listens before its workers have opened the
+  store, and a connection to it then only waits. The question is the readiness check's own
+  ``ASK {}``, so it is the first line of the access log. The check runs in a child process
+  started before Granian: a thread in the master would be copied into forked workers with
+  its locks held (a worker once hung for good on an import lock taken by the check).
+* One access-log line per request (``accesslog.py``, on standard output; ``ACCESS_LOG``,
+  ``--no-access-log``), written by a wrapper around the app rather than by Granian: its log
+  has no response size and writes percent-decoded paths as they are (see ``accesslog``).
+  Requests Granian refuses itself (a malformed head, 400) never reach it and are not logged.
 
 Environment: every ``SPACEKG_*`` setting of ``app.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
 ``SPACEKG_MAX_ROWS``…), plus ``SPACEKG_HOST``, ``SPACEKG_PORT``, ``SPACEKG_WORKERS``,
-``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``, ``SPACEKG_IN_MEMORY``;
-command-line options win.
+``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``, ``SPACEKG_IN_MEMORY``
+(``SPACEKG_ACCESS_LOG`` is ``app.DEFAULTS``'s ``ACCESS_LOG``); command-line options win.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import os
+import signal
+import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +123,8 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
         config["MEMORY_LIMIT"] = int(args.memory_limit)
     if getattr(args, "query_processes", None) is not None:
         config["QUERY_PROCESSES"] = int(args.query_processes)
+    if getattr(args, "no_access_log", False):
+        config["ACCESS_LOG"] = False
 
     if getattr(args, "no_report", False):
         if not graphs and not env.get("SPACEKG_DATASET_FILES") and not store.startswith(
@@ -239,7 +257,7 @@ def worker_app() -> Flask:
     master through :data:`CONFIG_ENV`. The worker gives up the network unless its store is
     remote, and opens the store before it takes requests: a store that cannot be opened
     stops the worker with its reason (no traceback)."""
-    from spacekg import netguard
+    from spacekg import accesslog, netguard
     from spacekg.app import create_app
     from spacekg.errors import SpaceKGError
     from spacekg.serving import get_serving
@@ -251,6 +269,9 @@ def worker_app() -> Flask:
         except netguard.NetworkWallUnavailable as exc:
             log.warning("worker %d keeps network access: %s", os.getpid(), exc)
     app = create_app(config, on_runaway=recycle_worker)
+    if access_log_enabled(app.config["ACCESS_LOG"]):
+        accesslog.log_to(sys.stdout)
+        app.wsgi_app = accesslog.AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     try:
         get_serving(app).store()
     except SpaceKGError as exc:
@@ -259,8 +280,86 @@ def worker_app() -> Flask:
     return app
 
 
-def main(args: argparse.Namespace) -> int:
-    """Run the server until interrupted; returns the exit code for the CLI."""
+def access_log_enabled(value: object) -> bool:
+    """ACCESS_LOG as set in the config or the environment (``SPACEKG_ACCESS_LOG=off``)."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+#: Every address: the server listens on all interfaces.
+ANY_ADDRESSES = ("0.0.0.0", "::", "")
+
+
+@dataclass(frozen=True)
+class Listening:
+    """Where the server listens, and the URLs a person on this machine can open."""
+
+    host: str
+    port: int
+
+    @property
+    def all_interfaces(self) -> bool:
+        return self.host in ANY_ADDRESSES
+
+    @property
+    def local_host(self) -> str:
+        """The host to connect to: a browser cannot open ``0.0.0.0``, loopback it is."""
+        if self.all_interfaces:
+            return "::1" if self.host == "::" else "127.0.0.1"
+        return self.host
+
+    @property
+    def home(self) -> str:
+        host = self.local_host
+        return f"http://[{host}]:{self.port}/" if ":" in host else f"http://{host}:{self.port}/"
+
+    @property
+    def sparql(self) -> str:
+        return self.home + "sparql"
+
+
+#: What the readiness check asks: the cheapest query, answered by a worker and its store.
+READY_PROBE = "/sparql?query=ASK%7B%7D"
+
+
+def answers(listening: Listening, timeout: float = 5.0) -> bool:
+    """Whether a worker answers a query now. A socket that accepts a connection is not
+    enough: the master listens before its workers have opened the store."""
+    connection = http.client.HTTPConnection(listening.local_host, listening.port,
+                                            timeout=timeout)
+    try:
+        connection.request("GET", READY_PROBE, headers={
+            "Accept": "application/sparql-results+json", "Connection": "close"})
+        return connection.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def _announce_when_ready(listening: Listening, on_ready: Callable[[Listening], None]) -> None:
+    """Ask until a worker answers, then call ``on_ready`` once. Runs in a process of its own
+    (see :func:`main`) that leaves Ctrl-C to the server and ends when the server is gone."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server = os.getppid()
+    while os.getppid() == server:
+        if answers(listening):
+            on_ready(listening)
+            return
+        time.sleep(0.1)
+
+
+def main(
+    args: argparse.Namespace, on_ready: Callable[[Listening], None] | None = None
+) -> int:
+    """Run the server until interrupted; returns the exit code for the CLI. ``on_ready`` is
+    called, in a child process, once the server has answered its first query.
+
+    The readiness check is a process, not a thread: Granian forks its workers from this
+    process, and a fork copies the locks a running thread holds (an import, the resolver's)
+    but not the thread, so a worker could wait forever on one of them.
+    """
     from granian import Granian
 
     config = app_config(args)
@@ -270,5 +369,20 @@ def main(args: argparse.Namespace) -> int:
     config.pop("EAGER_STORE", None)  # each worker opens its store in worker_app
     os.environ[CONFIG_ENV] = json.dumps(config)
     log.info("serving %s on http://%s:%s/", config["STORE"], options["address"], options["port"])
-    Granian("spacekg.serve:worker_app", factory=True, **options).serve()
+    announcer = None
+    if on_ready is not None:
+        import multiprocessing
+
+        announcer = multiprocessing.get_context("fork").Process(
+            target=_announce_when_ready,
+            args=(Listening(options["address"], options["port"]), on_ready),
+            name="spacekg-ready", daemon=True,
+        )
+        announcer.start()
+    try:
+        Granian("spacekg.serve:worker_app", factory=True, **options).serve()
+    finally:
+        if announcer is not None and announcer.is_alive():
+            announcer.terminate()
+            announcer.join(5)
     return 0
