@@ -289,7 +289,7 @@ def _query(args: argparse.Namespace) -> int:
 
     store = ox.Store.read_only(str(result.oxigraph_path))
     try:
-        answer = store.query(text, use_default_graph_as_union=True)
+        answer = store.query(text)  # the default graph holds the union (build.py)
         output = _format_answer(answer, args.format)
     except SyntaxError as exc:
         _error(f"SPARQL syntax error: {exc}")
