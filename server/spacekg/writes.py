@@ -361,8 +361,8 @@ class WriteGate:
             own_added = {q for q in own_added if q in after}
             own_removed = {q for q in own_removed if q not in after}
             added, removed = after - before, before - after
-            inferred_added = len(added) - len(own_added)
-            inferred_removed = len(removed) - len(own_removed)
+            inferred_added = sum(1 for q in added if _in(q, _INFERRED))
+            inferred_removed = sum(1 for q in removed if _in(q, _INFERRED))
             graphs_before = set(native.named_graphs())
             graphs_after = set(candidate.named_graphs())
             new_graphs, gone_graphs = graphs_after - graphs_before, graphs_before - graphs_after
@@ -617,6 +617,13 @@ class _GateState:
         return kept
 
 
+def settle_union(store: ox.Store, before: set[ox.Quad]) -> None:
+    """After quads were added to or removed from ``store`` (which held ``before``), make its
+    default graph the union again: what replaying a changeset needs, since changesets hold
+    the curator's quads and the union follows from them, as the inferences do."""
+    _settle_default_graph(store, _own_default_triples(before, set(store)))
+
+
 def _own_default_triples(before: set[ox.Quad], after: set[ox.Quad]) -> set[ox.Triple]:
     """Triples of the default graph after a write that stand there on their own: written to
     it by this write, or there before without any named graph holding them. The others were
@@ -799,4 +806,5 @@ __all__ = [
     "default_audit_log",
     "load_tokens",
     "parse_tokens",
+    "settle_union",
 ]
