@@ -522,3 +522,18 @@ def test_the_default_graph_keeps_its_own_triples_and_cannot_hide_a_named_graphs(
     assert _rows_about(client, f"{EX}s") == 1  # its own triple stays
     _update(client, f"DELETE DATA {{ {own} }}")
     assert _rows_about(client, f"{EX}s") == 0
+
+
+def test_undefined_prefix_in_an_update_is_named_in_one_line(
+    app: Flask, client: FlaskClient,
+) -> None:
+    before = dump(app)
+    response = client.post(
+        "/update", data={"update": f"INSERT DATA {{ GRAPH <{EX}g/one> {{\n  <{EX}s> foo:p 1 }} }}"},
+        headers={**AUTH, "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    column = len(f"  <{EX}s> ") + 1
+    assert response.json["error"]["message"] == (  # type: ignore[index]
+        f'undefined prefix "foo:" at line 2, column {column}; declare it with PREFIX foo: <…>')
+    assert dump(app) == before

@@ -69,6 +69,7 @@ from spacekg.errors import (
 )
 from spacekg.incremental import IncrementalValidator
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
+from spacekg.prologue import undefined_prefix
 from spacekg.reasoning import close_store, from_ox, refresh_inferred
 from spacekg.sparql import add_using, check_update
 from spacekg.stores import Store
@@ -270,7 +271,7 @@ class WriteGate:
             try:
                 candidate.update(text, base_iri=base)
             except SyntaxError as exc:
-                raise QuerySyntaxError(f"the update does not parse: {exc}") from exc
+                raise _update_syntax_error(sparql, str(exc)) from exc
             except (ValueError, OSError) as exc:
                 raise QueryError(f"the update could not be applied: {exc}") from exc
 
@@ -615,6 +616,13 @@ class _GateState:
                                                         None)):
                 kept.append((URIRef(individual), URIRef(cls)))
         return kept
+
+
+def _update_syntax_error(sparql: str, message: str) -> QuerySyntaxError:
+    """One line naming an undeclared prefix when the update has one (updates get no
+    predeclared prefixes: a write says what it means), else the engine's message."""
+    return undefined_prefix(sparql, predeclared={}) or QuerySyntaxError(
+        f"the update does not parse: {message}")
 
 
 def settle_union(store: ox.Store, before: set[ox.Quad]) -> None:
