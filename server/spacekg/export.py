@@ -132,7 +132,13 @@ def read_store(store: object) -> StoreContent:
         graph = Graph()
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         graphs[URIRef(name.value)] = graph
-    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    # the default graph holds the union of the named graphs (stores/oxigraph.py): only its
+    # own triples, which no named graph holds, are left out of the files
+    default = sum(
+        1 for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        if not any(not isinstance(h.graph_name, ox.DefaultGraph)
+                   for h in store.quads_for_pattern(q.subject, q.predicate, q.object, None))
+    )
     return StoreContent(graphs, default, tuple(empty))
 
 
