@@ -244,3 +244,25 @@ def test_from_one_graph_reads_that_graph_only(
     assert _count(store, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}") == (
         store.triple_count(graph))
     assert _count(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") > store.triple_count(graph)
+
+
+def test_a_store_written_without_the_union_is_still_read_as_the_union(tmp_path: Path) -> None:
+    """An on-disk store filled before the union was materialised (named graphs only): read
+    as Oxigraph's union, opened read-only; given its union when opened for writing."""
+    import pyoxigraph as ox
+
+    directory = tmp_path / "old-store"
+    old = ox.Store(str(directory))
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    old.extend([ox.Quad(s, p, ox.Literal("x"), ox.NamedNode("http://example.org/g1")),
+                ox.Quad(s, p, ox.Literal("y"), ox.NamedNode("http://example.org/g2"))])
+    old.flush()
+    del old
+    reader = OxigraphStore(directory, read_only=True)
+    assert _count(reader, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == 2
+    reader.close()
+    del reader
+    writer = OxigraphStore(directory)
+    assert len(list(writer.native.quads_for_pattern(None, None, None, ox.DefaultGraph()))) == 2
+    assert _count(writer, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == 2
+    writer.close()
