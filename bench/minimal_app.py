@@ -43,7 +43,9 @@ def sparql() -> Response:
         query = request.get_data(as_text=True)
     else:
         query = request.values.get("query", "")
-    result = store().query(query, use_default_graph_as_union=True)
+    # the data file: Oxigraph's union; the on-disk store: its default graph holds the union,
+    # each triple once, as ``spacekg build`` writes it
+    result = store().query(query, use_default_graph_as_union=bool(os.environ.get("MINIMAL_DATA")))
     if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
         body = result.serialize(format=ox.QueryResultsFormat.JSON)
         return Response(body, mimetype="application/sparql-results+json")

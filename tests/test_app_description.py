@@ -120,3 +120,16 @@ def test_void_describes_the_dataset(client: FlaskClient, media_type: str) -> Non
 
 def test_void_with_unacceptable_type_is_406(client: FlaskClient) -> None:
     assert client.get("/.well-known/void", headers={"Accept": "image/png"}).status_code == 406
+
+
+def test_service_description_lists_the_predeclared_prefixes(client: FlaskClient) -> None:
+    graph = Graph().parse(data=client.get("/sparql").data, format="turtle")
+    service = graph.value(predicate=RDF.type, object=SD.Service)
+    sh = "http://www.w3.org/ns/shacl#"
+    declared = {
+        str(graph.value(d, URIRef(sh + "prefix"))): str(graph.value(d, URIRef(sh + "namespace")))
+        for d in graph.objects(service, URIRef(sh + "declare"))
+    }
+    assert declared["skg"] == "https://w3id.org/spacekg/ontology#"
+    assert declared["skos"] == "http://www.w3.org/2004/02/skos/core#"
+    assert {"rdfs", "owl", "xsd", "dcterms", "foaf", "org", "prov", "schema"} <= set(declared)

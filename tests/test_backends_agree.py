@@ -159,3 +159,110 @@ def test_backend_holds_the_same_dataset_as_rdflib(
     store: Store = request.getfixturevalue(backend)
     assert store.graph_names() == memory.graph_names()
     assert store.triple_count() == memory.triple_count()
+
+
+# -- the default graph is a set -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def oxigraph_disk() -> Iterator[Store]:
+    """The build's on-disk store, opened read-only as ``spacekg serve`` and its query
+    processes open it."""
+    store = OxigraphStore(ensure_built().oxigraph_path, read_only=True)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def distinct_triples(nquads: Path) -> int:
+    import pyoxigraph as ox
+
+    return len({(q.subject, q.predicate, q.object)
+                for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)})
+
+
+@pytest.fixture(scope="module")
+def quad_count(nquads: Path) -> int:
+    return sum(1 for line in nquads.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+BACKENDS = ["memory", "oxigraph", "oxigraph_disk", "remote"]
+
+
+def _count(store: Store, sparql: str) -> int:
+    result = store.query(sparql)
+    assert isinstance(result, SolutionsResult)
+    return int(term_parts(next(iter(result.rows))[0])[1])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_default_graph_counts_each_triple_once(
+    backend: str, distinct_triples: int, request: pytest.FixtureRequest
+) -> None:
+    store: Store = request.getfixturevalue(backend)
+    assert _count(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == distinct_triples
+    assert store.triple_count() == distinct_triples
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_graph_patterns_see_every_graph_that_holds_a_triple(
+    backend: str, quad_count: int, distinct_triples: int, request: pytest.FixtureRequest
+) -> None:
+    store: Store = request.getfixturevalue(backend)
+    assert quad_count > distinct_triples  # some facts are stated in several paragraphs
+    assert _count(store, "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }") == quad_count
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_workshop_organisers_come_back_once_each_without_distinct(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    store: Store = request.getfixturevalue(backend)
+    organisers = """
+        PREFIX skg: <https://w3id.org/spacekg/ontology#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT ?organiser WHERE {
+          <https://w3id.org/spacekg/id/event/haikou-workshop-2022>
+              skg:organiser/skos:prefLabel ?organiser .
+          FILTER (lang(?organiser) = "en")
+        }"""
+    result = store.query(organisers)
+    assert isinstance(result, SolutionsResult)
+    assert sorted(term_parts(row[0])[1] for row in result.rows) == [
+        "China National Space Administration",
+        "People's Government of Hainan Province",
+        "United Nations Office for Outer Space Affairs",
+    ]
+
+
+@pytest.mark.parametrize("backend", ["memory", "oxigraph", "oxigraph_disk"])
+def test_from_one_graph_reads_that_graph_only(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    store: Store = request.getfixturevalue(backend)
+    graph = "https://w3id.org/spacekg/graph/reference"
+    assert _count(store, f"SELECT (COUNT(*) AS ?n) FROM <{graph}> {{ ?s ?p ?o }}") == (
+        store.triple_count(graph))
+    assert _count(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") > store.triple_count(graph)
+
+
+def test_a_store_written_without_the_union_is_still_read_as_the_union(tmp_path: Path) -> None:
+    """An on-disk store filled before the union was materialised (named graphs only): read
+    as Oxigraph's union, opened read-only; given its union when opened for writing."""
+    import pyoxigraph as ox
+
+    directory = tmp_path / "old-store"
+    old = ox.Store(str(directory))
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    old.extend([ox.Quad(s, p, ox.Literal("x"), ox.NamedNode("http://example.org/g1")),
+                ox.Quad(s, p, ox.Literal("y"), ox.NamedNode("http://example.org/g2"))])
+    old.flush()
+    del old
+    reader = OxigraphStore(directory, read_only=True)
+    assert _count(reader, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == 2
+    reader.close()
+    del reader
+    writer = OxigraphStore(directory)
+    assert len(list(writer.native.quads_for_pattern(None, None, None, ox.DefaultGraph()))) == 2
+    assert _count(writer, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == 2
+    writer.close()

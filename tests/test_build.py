@@ -47,7 +47,13 @@ def test_toy_build_writes_sorted_nquads_manifest_and_store(toy: ToyFactory,
     assert manifest["counts"] == result.counts
     assert manifest["total"] == len(lines) == result.total
     store = ox.Store.read_only(str(result.oxigraph_path))
-    assert len(list(store.quads_for_pattern(None, None, None, None))) == len(lines)
+    named = [q for q in store.quads_for_pattern(None, None, None, None)
+             if not isinstance(q.graph_name, ox.DefaultGraph)]
+    assert len(named) == len(lines)
+    # the store's default graph is the union of the named graphs, each triple once
+    default = {(q.subject, q.predicate, q.object)
+               for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert default == {(q.subject, q.predicate, q.object) for q in named}
     assert result.reasoner == "hermit" and not result.reused
 
 

@@ -292,3 +292,55 @@ def test_head_request_gets_headers_only(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.data == b""
     assert response.mimetype == "application/sparql-results+json"
+
+
+# --- prefixes: SpaceKG's own predeclared, an undeclared one named in one line -------------
+
+
+JSON = {"Accept": "application/json"}
+
+
+def _error(response: TestResponse) -> dict[str, object]:
+    assert response.status_code == 400
+    return response.json["error"]  # type: ignore[index, no-any-return]
+
+
+def test_undefined_prefix_is_named_in_one_line(client: FlaskClient) -> None:
+    error = _error(send(client, "get", "SELECT * { ?s foo:bar ?o }", headers=JSON))
+    assert error["message"] == (
+        'undefined prefix "foo:" at line 1, column 15; declare it with PREFIX foo: <…>')
+    assert (error["line"], error["column"]) == (1, 15)
+    plain = send(client, "get", "SELECT * { ?s foo:bar ?o }").get_data(as_text=True)
+    assert plain.splitlines()[2] == error["message"]  # the text answer says it the same way
+
+
+def test_undefined_prefix_on_a_later_line_is_located_there(client: FlaskClient) -> None:
+    query = "SELECT * {\n  ?s rdfs:label ?o .\n  ?s ex:partner/foo:bar ?o }"
+    error = _error(send(client, "form", query, headers=JSON))
+    assert str(error["message"]).startswith('undefined prefix "ex:" at line 3, column 6;')
+    assert "\n" not in str(error["message"])
+
+
+def test_predeclared_prefixes_need_no_declaration(client: FlaskClient) -> None:
+    response = send(client, "get", "SELECT ?s ?label WHERE { ?s rdfs:label ?label . "
+                    'FILTER(lang(?label) = "en" && datatype(?label) = rdf:langString) }',
+                    headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200
+    assert len(response.json["results"]["bindings"]) > 0  # type: ignore[index]
+
+
+def test_own_prefix_declaration_overrides_predeclared(client: FlaskClient) -> None:
+    staff = "SELECT ?s WHERE { ?s skg:staff ?n }"
+    accept = {"Accept": "application/sparql-results+json"}
+    predeclared = send(client, "get", staff, headers=accept)
+    assert predeclared.json["results"]["bindings"] == []  # type: ignore[index]
+    own = send(client, "direct", f"PREFIX skg: <{EX}>\n{staff}", headers=accept)
+    assert len(own.json["results"]["bindings"]) == 2  # type: ignore[index]
+
+
+def test_syntax_error_positions_point_at_the_query_as_written(client: FlaskClient) -> None:
+    query = "SELECT * { ?s rdfs:label ?o . FILTER( }"
+    error = _error(send(client, "get", query, headers=JSON))
+    assert error["line"] == 1
+    assert 1 <= int(error["column"]) <= len(query) + 1  # type: ignore[call-overload]
+    assert f"error at 1:{error['column']}:" in str(error["message"])

@@ -444,3 +444,96 @@ def test_accepted_writes_are_listed_as_changesets_with_their_quads(client: Flask
     assert f"<{EX}agency-c> <{EX}staff>" in added.get_data(as_text=True)
     assert client.get(f"/changes/{name}/removed", headers=AUTH).data == b""
     assert client.get("/changes/..%2Faudit/added", headers=AUTH).status_code == 404
+
+
+# --- the default graph stays the union, each triple once -------------------------------
+
+
+def _rows_about(client: FlaskClient, subject: str) -> int:
+    response = client.get(
+        "/sparql", query_string={"query": f"SELECT ?p ?o {{ <{subject}> ?p ?o }}"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200
+    return len(response.json["results"]["bindings"])  # type: ignore[index]
+
+
+def _update(client: FlaskClient, update: str) -> None:
+    response = client.post("/update", data={"update": update}, headers=AUTH)
+    assert response.status_code in (200, 204), response.get_data(as_text=True)
+
+
+FACT = f'<{EX}s> <{EX}p> "v"@en'
+
+
+def test_a_triple_inserted_into_a_second_graph_is_seen_once(client: FlaskClient) -> None:
+    _update(client, f"INSERT DATA {{ GRAPH <{EX}g/one> {{ {FACT} }} }}")
+    _update(client, f"INSERT DATA {{ GRAPH <{EX}g/two> {{ {FACT} }} }}")
+    assert _rows_about(client, f"{EX}s") == 1
+    assert ask(client, f"ASK {{ GRAPH <{EX}g/one> {{ {FACT} }} GRAPH <{EX}g/two> {{ {FACT} }} }}")
+
+
+def test_a_triple_deleted_from_one_graph_stays_while_another_holds_it(
+    client: FlaskClient,
+) -> None:
+    _update(client, f"INSERT DATA {{ GRAPH <{EX}g/one> {{ {FACT} }} "
+                    f"GRAPH <{EX}g/two> {{ {FACT} }} }}")
+    _update(client, f"DELETE DATA {{ GRAPH <{EX}g/one> {{ {FACT} }} }}")
+    assert _rows_about(client, f"{EX}s") == 1
+    _update(client, f"DELETE DATA {{ GRAPH <{EX}g/two> {{ {FACT} }} }}")
+    assert _rows_about(client, f"{EX}s") == 0
+
+
+def test_dropping_a_graph_takes_out_only_the_triples_no_other_graph_holds(
+    client: FlaskClient,
+) -> None:
+    only = f'<{EX}s> <{EX}q> "only in one"@en'
+    _update(client, f"INSERT DATA {{ GRAPH <{EX}g/one> {{ {FACT} . {only} }} "
+                    f"GRAPH <{EX}g/two> {{ {FACT} }} }}")
+    assert _rows_about(client, f"{EX}s") == 2
+    assert client.delete(f"/graph-store?graph={EX}g/one", headers=AUTH).status_code == 204
+    assert _rows_about(client, f"{EX}s") == 1
+    assert ask(client, f"ASK {{ {FACT} }}")
+    _update(client, f"DROP GRAPH <{EX}g/two>")
+    assert _rows_about(client, f"{EX}s") == 0
+
+
+def test_graph_store_post_of_a_triple_another_graph_holds_is_seen_once(
+    client: FlaskClient,
+) -> None:
+    body = f"{FACT} .\n".encode()
+    for graph in ("one", "two"):
+        assert client.post(f"/graph-store?graph={EX}g/{graph}", data=body,
+                           content_type="application/n-triples", headers=AUTH).status_code in (
+            201, 204)
+    assert _rows_about(client, f"{EX}s") == 1
+
+
+def test_the_default_graph_keeps_its_own_triples_and_cannot_hide_a_named_graphs(
+    client: FlaskClient,
+) -> None:
+    own = f'<{EX}s> <{EX}q> "only in the default graph"@en'
+    _update(client, f"INSERT DATA {{ {own} }} ; INSERT DATA {{ GRAPH <{EX}g/one> {{ {FACT} }} }}")
+    assert _rows_about(client, f"{EX}s") == 2
+    # the default graph is the union: deleting there leaves what a named graph holds
+    _update(client, f"DELETE DATA {{ {FACT} }}")
+    assert ask(client, f"ASK {{ {FACT} }}")
+    _update(client, f"DROP GRAPH <{EX}g/one>")
+    assert _rows_about(client, f"{EX}s") == 1  # its own triple stays
+    _update(client, f"DELETE DATA {{ {own} }}")
+    assert _rows_about(client, f"{EX}s") == 0
+
+
+def test_undefined_prefix_in_an_update_is_named_in_one_line(
+    app: Flask, client: FlaskClient,
+) -> None:
+    before = dump(app)
+    response = client.post(
+        "/update", data={"update": f"INSERT DATA {{ GRAPH <{EX}g/one> {{\n  <{EX}s> foo:p 1 }} }}"},
+        headers={**AUTH, "Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    column = len(f"  <{EX}s> ") + 1
+    assert response.json["error"]["message"] == (  # type: ignore[index]
+        f'undefined prefix "foo:" at line 2, column {column}; declare it with PREFIX foo: <…>')
+    assert dump(app) == before

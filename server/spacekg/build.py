@@ -42,6 +42,7 @@ from spacekg.reasoning import (
     ontology_graph,
     store_of,
 )
+from spacekg.rq import load_query
 from spacekg.validate import ValidationResult, require_conformance, validate_graph
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ HERMIT = "hermit"
 MANIFEST = "manifest.json"
 NQUADS = "dataset.nq"
 OXIGRAPH = "oxigraph"
+#: What the on-disk store's default graph holds; a build without it is made again.
+DEFAULT_GRAPH = "union of the named graphs, each triple once"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,8 @@ def _reusable(manifest: dict[str, object] | None, hashes: dict[str, str], build_
     if manifest is None:
         return False
     if manifest.get("spacekg_version") != __version__ or manifest.get("inputs") != hashes:
+        return False
+    if manifest.get("default_graph") != DEFAULT_GRAPH:
         return False
     if not (build_dir / NQUADS).is_file() or not (build_dir / OXIGRAPH).is_dir():
         return False
@@ -213,6 +218,7 @@ def _build(target: Path, src: Sources, hashes: dict[str, str],
         "counts": counts,
         "total": sum(counts.values()),
         "shacl_warnings": len(report.warnings),
+        "default_graph": DEFAULT_GRAPH,
     }
     _write(target, store, manifest)
     return _result(target, manifest, reused=False, warnings=report.warnings)
@@ -256,7 +262,8 @@ def _write(target: Path, store: ox.Store, manifest: dict[str, object]) -> None:
 
 _BULK_LOAD = (
     "import sys, pyoxigraph as ox; store = ox.Store(sys.argv[1]); "
-    "store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS); store.flush()"
+    "store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS); "
+    "store.update(sys.argv[3]); store.flush()"
 )
 
 
@@ -264,9 +271,13 @@ def _load_on_disk(directory: Path, nquads: Path) -> None:
     """Write the on-disk Oxigraph store in a child process. RocksDB starts threads that a
     process keeps until it exits, and they do not survive ``fork``: ``spacekg serve`` builds
     and then forks its workers, whose exit then aborted ("terminate called after throwing
-    std::system_error"). The building process itself never opens RocksDB."""
+    std::system_error"). The building process itself never opens RocksDB.
+
+    The store's default graph gets the union of the named graphs, each triple once (what
+    queries read; see ``stores/oxigraph.py``); ``dataset.nq`` keeps only the named graphs."""
     done = subprocess.run(
-        [sys.executable, "-c", _BULK_LOAD, str(directory), str(nquads)],
+        [sys.executable, "-c", _BULK_LOAD, str(directory), str(nquads),
+         load_query("union_into_default_graph")],
         capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:

@@ -357,12 +357,15 @@ def _query(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     import pyoxigraph as ox
 
+    from spacekg.prologue import predeclare, undefined_prefix
+
     store = ox.Store.read_only(str(result.oxigraph_path))
     try:
-        answer = store.query(text, use_default_graph_as_union=True)
+        # SpaceKG's prefixes predeclared, as on /sparql; the default graph holds the union
+        answer = store.query(predeclare(text).text)
         output = _format_answer(answer, args.format)
     except SyntaxError as exc:
-        _error(f"SPARQL syntax error: {exc}")
+        _error(f"SPARQL syntax error: {undefined_prefix(text) or exc}")
         return EXIT_ERROR
     except (OSError, RuntimeError) as exc:
         _error(f"query failed: {exc}")

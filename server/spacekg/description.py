@@ -12,10 +12,11 @@ from rdflib.namespace import DCTERMS, VOID
 
 from spacekg import negotiate
 from spacekg.licence import describe_dataset
-from spacekg.namespaces import BASE, REPORT, SKG
+from spacekg.namespaces import BASE, PREFIXES, REPORT, SKG
 from spacekg.stores import Store
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
@@ -40,9 +41,14 @@ DATASET = URIRef(BASE + "id/dataset/spacekg")
 def service_description(
     endpoint: str, store: Store, *, void_url: str | None = None, writable: bool = False
 ) -> Graph:
-    """sd:Service for ``endpoint``: languages, formats, features, and the default dataset
-    (default graph = union of the named graphs, each named graph with its size).
-    ``writable`` adds SPARQL 1.1 Update to the languages."""
+    """sd:Service for ``endpoint``: languages, formats, features, the predeclared prefixes and
+    the default dataset (default graph = union of the named graphs, each triple once; each
+    named graph with its size). ``writable`` adds SPARQL 1.1 Update to the languages.
+
+    The prefixes are SHACL prefix declarations (``sh:declare [ sh:prefix ; sh:namespace ]``):
+    the Service Description vocabulary has no term for them, and SHACL's is the W3C one whose
+    meaning is this very thing (SHACL-SPARQL prepends declared prefixes to its queries), so a
+    client that reads SHACL can take them as they are."""
     g = Graph()
     g.bind("sd", SD)
     g.bind("void", VOID)
@@ -55,6 +61,12 @@ def service_description(
         g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     g.add((service, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
+    g.bind("sh", SH)
+    for prefix, namespace in PREFIXES.items():
+        declaration = BNode()
+        g.add((service, SH.declare, declaration))
+        g.add((declaration, SH.prefix, Literal(prefix)))
+        g.add((declaration, SH.namespace, Literal(namespace, datatype=XSD.anyURI)))
     offered = dict.fromkeys([*negotiate.SOLUTIONS, *negotiate.GRAPH])
     for fmt in offered:
         g.add((service, SD.resultFormat, _FORMAT_IRIS[fmt.media_type]))
@@ -66,7 +78,8 @@ def service_description(
     default_graph = BNode()
     g.add((dataset, SD.defaultGraph, default_graph))
     g.add((default_graph, RDF.type, SD.Graph))
-    g.add((default_graph, DCTERMS.description, Literal("union of all named graphs", lang="en")))
+    union = Literal("union of all named graphs, each triple once", lang="en")
+    g.add((default_graph, DCTERMS.description, union))
     g.add((default_graph, VOID.triples, Literal(store.triple_count(), datatype=XSD.integer)))
     for name in store.graph_names():
         named = BNode()

@@ -39,7 +39,8 @@ from rdflib.term import Node
 
 from spacekg.dataset import data_default_graph, file_quads
 from spacekg.errors import SpaceKGError
-from spacekg.namespaces import BASE, GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from spacekg.namespaces import GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 
 #: Graphs the build makes: never exported.
 GENERATED_GRAPHS = frozenset({str(INFERRED_GRAPH)})
@@ -47,25 +48,8 @@ GENERATED_GRAPHS = frozenset({str(INFERRED_GRAPH)})
 #: Where graphs that no source file holds are written, relative to the project.
 CURATED_DIR = Path("data") / "curated"
 
-#: Prefixes written files may use (only those a file needs are declared).
-PREFIXES: dict[str, str] = {
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "graph": str(GRAPH),
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "qudt": "http://qudt.org/schema/qudt/",
-    "rdf": str(RDF),
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skg": BASE + "ontology#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "unit": "http://qudt.org/vocab/unit/",
-    "vann": "http://purl.org/vocab/vann/",
-    "xsd": str(XSD),
-}
+#: Prefixes written files may use (only those a file needs are declared): the project's own.
+PREFIXES: dict[str, str] = dict(NAMESPACE_PREFIXES)
 
 #: Individuals are written relative to this base, as the hand-written files do.
 ID_BASE = str(ID)
@@ -148,7 +132,13 @@ def read_store(store: object) -> StoreContent:
         graph = Graph()
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
         graphs[URIRef(name.value)] = graph
-    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    # the default graph holds the union of the named graphs (stores/oxigraph.py): only its
+    # own triples, which no named graph holds, are left out of the files
+    default = sum(
+        1 for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+        if not any(not isinstance(h.graph_name, ox.DefaultGraph)
+                   for h in store.quads_for_pattern(q.subject, q.predicate, q.object, None))
+    )
     return StoreContent(graphs, default, tuple(empty))
 
 

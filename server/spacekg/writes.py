@@ -69,6 +69,7 @@ from spacekg.errors import (
 )
 from spacekg.incremental import IncrementalValidator
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
+from spacekg.prologue import undefined_prefix
 from spacekg.reasoning import close_store, from_ox, refresh_inferred
 from spacekg.sparql import add_using, check_update
 from spacekg.stores import Store
@@ -270,7 +271,7 @@ class WriteGate:
             try:
                 candidate.update(text, base_iri=base)
             except SyntaxError as exc:
-                raise QuerySyntaxError(f"the update does not parse: {exc}") from exc
+                raise _update_syntax_error(sparql, str(exc)) from exc
             except (ValueError, OSError) as exc:
                 raise QueryError(f"the update could not be applied: {exc}") from exc
 
@@ -344,17 +345,25 @@ class WriteGate:
             apply(candidate)
             before, after = set(native), set(candidate)
             own_added, own_removed = after - before, before - after
+            own_default = _own_default_triples(before, after)
+            # the union in the default graph is recomputed below, and must not feed the
+            # rules stale premises meanwhile
+            candidate.clear_graph(ox.DefaultGraph())
             refreshed = False
             if state.maintain_inferred(candidate) and any(
                     not _in(q, _INFERRED) for q in own_added | own_removed):
                 refresh_inferred(candidate, state.kept_types(candidate))
                 refreshed = True
-                after = set(candidate)
                 own_added = {q for q in own_added if not _in(q, _INFERRED)}
                 own_removed = {q for q in own_removed if not _in(q, _INFERRED)}
+            _settle_default_graph(candidate, own_default)
+            after = set(candidate)
+            # what the write itself changed, not the union following it
+            own_added = {q for q in own_added if q in after}
+            own_removed = {q for q in own_removed if q not in after}
             added, removed = after - before, before - after
-            inferred_added = len(added) - len(own_added)
-            inferred_removed = len(removed) - len(own_removed)
+            inferred_added = sum(1 for q in added if _in(q, _INFERRED))
+            inferred_removed = sum(1 for q in removed if _in(q, _INFERRED))
             graphs_before = set(native.named_graphs())
             graphs_after = set(candidate.named_graphs())
             new_graphs, gone_graphs = graphs_after - graphs_before, graphs_before - graphs_after
@@ -602,11 +611,54 @@ class _GateState:
         """HermiT's types, for individuals the data still says something about."""
         kept = []
         for individual, cls in sorted(self.reasoner_types):
-            if any(not _in(q, _INFERRED) and not _in(q, _ONTOLOGY)
+            if any(not _in(q, _INFERRED) and not _in(q, _ONTOLOGY) and not _is_default(q)
                    for q in candidate.quads_for_pattern(ox.NamedNode(individual), None, None,
                                                         None)):
                 kept.append((URIRef(individual), URIRef(cls)))
         return kept
+
+
+def _update_syntax_error(sparql: str, message: str) -> QuerySyntaxError:
+    """One line naming an undeclared prefix when the update has one (updates get no
+    predeclared prefixes: a write says what it means), else the engine's message."""
+    return undefined_prefix(sparql, predeclared={}) or QuerySyntaxError(
+        f"the update does not parse: {message}")
+
+
+def settle_union(store: ox.Store, before: set[ox.Quad]) -> None:
+    """After quads were added to or removed from ``store`` (which held ``before``), make its
+    default graph the union again: what replaying a changeset needs, since changesets hold
+    the curator's quads and the union follows from them, as the inferences do."""
+    _settle_default_graph(store, _own_default_triples(before, set(store)))
+
+
+def _own_default_triples(before: set[ox.Quad], after: set[ox.Quad]) -> set[ox.Triple]:
+    """Triples of the default graph after a write that stand there on their own: written to
+    it by this write, or there before without any named graph holding them. The others were
+    copies of the named graphs' union and follow it (README, "The default graph")."""
+    named_before = {_triple(q) for q in before if not _is_default(q)}
+    default_before = {_triple(q) for q in before if _is_default(q)}
+    return {
+        t for t in (_triple(q) for q in after if _is_default(q))
+        if t not in named_before or t not in default_before
+    }
+
+
+def _settle_default_graph(store: ox.Store, own: set[ox.Triple]) -> None:
+    """Make the default graph of ``store`` its own triples plus the union of its named
+    graphs, each triple once: a triple leaves it only when no named graph holds it."""
+    default = ox.DefaultGraph()
+    store.clear_graph(default)
+    union = {_triple(q) for q in store if not _is_default(q)}
+    store.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in union | own)
+
+
+def _triple(quad: ox.Quad) -> ox.Triple:
+    return ox.Triple(quad.subject, quad.predicate, quad.object)
+
+
+def _is_default(quad: ox.Quad) -> bool:
+    return isinstance(quad.graph_name, ox.DefaultGraph)
 
 
 def _in(quad: ox.Quad, graph: str) -> bool:
@@ -614,6 +666,8 @@ def _in(quad: ox.Quad, graph: str) -> bool:
 
 
 def _is_data(quad: ox.Quad) -> bool:
+    """A quad of a data graph, or of the default graph (the gate's callers pass default-graph
+    quads only when they are the writer's own: the union copies are not data twice)."""
     return not (isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in _NOT_DATA)
 
 
@@ -630,17 +684,29 @@ def _data_triples(quads: Iterable[ox.Quad]) -> set[tuple[Node, Node, Node]]:
 
 
 def _still_data(store: ox.Store, quad: ox.Quad) -> bool:
-    """Whether the triple of a removed quad is still in some data graph of ``store``."""
-    return any(_is_data(q) for q in store.quads_for_pattern(
-        quad.subject, quad.predicate, quad.object, None))
+    """Whether the triple of a removed quad is still data in ``store``: in a data graph, or
+    in the default graph without being a copy of a named graph's (the ontology's or the
+    inferred graph's) triple."""
+    holders = list(store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None))
+    named = [q for q in holders if not _is_default(q)]
+    return any(_is_data(q) for q in named) or (not named and bool(holders))
 
 
 def _data_graph(store: ox.Store) -> Graph:
     """The union of the data graphs as an rdflib Graph (blank nodes keep Oxigraph's ids, so
     focus nodes are named the same in every run)."""
     data = Graph()
-    for quad in store:
+    in_named = set()
+    for quad in store.quads_for_pattern(None, None, None, None):
+        if _is_default(quad):
+            continue
+        in_named.add(_triple(quad))
         if _is_data(quad):
+            triple = _to_triple(quad)
+            if triple is not None:
+                data.add(triple)
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        if _triple(quad) not in in_named:  # the default graph's own triples
             triple = _to_triple(quad)
             if triple is not None:
                 data.add(triple)
@@ -653,8 +719,8 @@ def _reasoner_types(store: ox.Store) -> frozenset[tuple[str, str]]:
     inferred = ox.NamedNode(_INFERRED)
     if not any(True for _ in store.quads_for_pattern(None, None, None, inferred)):
         return frozenset()
-    scratch = ox.Store()
-    scratch.extend(q for q in store if not _in(q, _INFERRED))
+    scratch = ox.Store()  # the named graphs but the inferred one: the rules read their union
+    scratch.extend(q for q in store if not _in(q, _INFERRED) and not _is_default(q))
     close_store(scratch)
     by_rules = set(scratch.quads_for_pattern(None, _RDF_TYPE, None, inferred))
     return frozenset(
@@ -748,4 +814,5 @@ __all__ = [
     "default_audit_log",
     "load_tokens",
     "parse_tokens",
+    "settle_union",
 ]

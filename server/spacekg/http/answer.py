@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from spacekg import negotiate
 from spacekg.cache import CacheKey, ResultCache, cache_key
-from spacekg.errors import BadRequest
+from spacekg.errors import BadRequest, QueryError
 from spacekg.execution import QueryRunner
 from spacekg.http.protocol import ProtocolRequest
+from spacekg.prologue import predeclare
 from spacekg.results import Rendered
 from spacekg.sandbox import ProcessRunner
 from spacekg.sparql import inspect_query
@@ -55,11 +56,32 @@ def answer_query(
     if_none_match: str | None,
 ) -> Answer:
     """The answer to ``protocol.query`` (which must be set): 200, or 304 when the client's
-    copy is current. Raises QuerySyntaxError, UnsafeQuery, NotAcceptable, QueryTimeout…."""
-    query = protocol.query
-    assert query is not None
-    if not query.strip():
+    copy is current. SpaceKG's prefixes are predeclared (``prologue.py``). Raises
+    QuerySyntaxError (one line naming an undeclared prefix, when that is what is wrong),
+    UnsafeQuery, NotAcceptable, QueryTimeout…."""
+    assert protocol.query is not None
+    if not protocol.query.strip():
         raise BadRequest("the query is empty")
+    prepared = predeclare(protocol.query)
+    try:
+        return _answer(context, protocol, prepared.text, accept=accept,
+                       if_none_match=if_none_match)
+    except QueryError as exc:
+        explained = prepared.explain(exc)
+        if explained is exc:
+            raise
+        raise explained from exc
+
+
+def _answer(
+    context: QueryContext,
+    protocol: ProtocolRequest,
+    query: str,
+    *,
+    accept: str | None,
+    if_none_match: str | None,
+) -> Answer:
+    """:func:`answer_query` for the text the engine gets (predeclared prefixes added)."""
     info = inspect_query(query)
     fmt = negotiate.choose(negotiate.offers_for(info.form), accept, protocol.formats)
     store = context.store()

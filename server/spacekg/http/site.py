@@ -45,6 +45,7 @@ from spacekg.http.view import (
 )
 from spacekg.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.namespaces import BASE
+from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 from spacekg.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
 from spacekg.pages import (
     class_figures,
@@ -64,15 +65,8 @@ site_bp = Blueprint("site", __name__)
 #: The workshop the report is about: its figures are on the home page.
 WORKSHOP = BASE + "id/event/haikou-workshop-2022"
 
-PREFIXES = {
-    "skg": BASE + "ontology#", "id": BASE + "id/", "graph": BASE + "graph/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#", "dcterms": "http://purl.org/dc/terms/",
-    "org": "http://www.w3.org/ns/org#", "schema": "https://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#", "foaf": "http://xmlns.com/foaf/0.1/",
-}
+#: The endpoint's predeclared prefixes, and ``id:`` to shorten individuals in the table.
+PREFIXES = {"skg": BASE + "ontology#", "id": BASE + "id/", **NAMESPACE_PREFIXES}
 
 
 def init_app(app: Flask) -> None:

@@ -68,8 +68,9 @@ QueryResult = SolutionsResult | BooleanResult | GraphResult
 class Store(ABC):
     """A read-mostly RDF dataset that answers SPARQL 1.1 queries.
 
-    The default graph seen by queries is the union of all named graphs (unless the request
-    names its own with ``default_graph_uris``).
+    The default graph seen by queries is the union of all named graphs, as a set: a triple
+    that several graphs hold is seen once (unless the request names its own dataset with
+    ``default_graph_uris``, FROM or FROM NAMED).
     """
 
     #: Short name shown in the service description and logs ("oxigraph", "memory", "remote").
@@ -118,9 +119,9 @@ class Store(ABC):
         ``default_graph_uris``/``named_graph_uris`` are the protocol's ``default-graph-uri``
         and ``named-graph-uri``: when either is given, the query's dataset is exactly the
         graphs named (an empty default graph if only named graphs are given). When neither is
-        given the default graph is the union of all named graphs and every named graph is
-        available to ``GRAPH``. ``timeout`` (seconds) is a hint a backend may enforce itself
-        (a remote engine); the caller stops runaway queries regardless.
+        given the default graph is the union of all named graphs, each triple once, and every
+        named graph is available to ``GRAPH``. ``timeout`` (seconds) is a hint a backend may
+        enforce itself (a remote engine); the caller stops runaway queries regardless.
 
         Raises :class:`spacekg.errors.QueryError` for a malformed query or one the backend
         cannot evaluate. Callers check safety (no SERVICE, LOAD, updates) before calling.
@@ -143,7 +144,9 @@ class Store(ABC):
 
     @abstractmethod
     def triple_count(self, graph: str | None = None) -> int:
-        """Statements in one named graph, or in the whole dataset (all quads) when None."""
+        """Triples in one named graph, or in the default graph when None: the union of the
+        named graphs with each triple once, what ``SELECT (COUNT(*) AS ?n) { ?s ?p ?o }``
+        counts."""
 
     @abstractmethod
     def clear(self) -> None:

@@ -155,8 +155,8 @@ class MemoryStore(Store):
         )
 
     def triple_count(self, graph: str | None = None) -> int:
-        if graph is None:
-            return sum(1 for _ in self._dataset.quads((None, None, None, None)))
+        if graph is None:  # the default graph: the union, each triple once
+            return len(set(self._dataset.triples((None, None, None))))
         return len(self._dataset.graph(URIRef(graph)))
 
     def clear(self) -> None:

@@ -3,6 +3,13 @@
 Oxigraph evaluates queries in Rust and releases the GIL, so threads of one worker overlap.
 On disk, ``read_only=True`` lets every server process open the same directory without a lock
 (the build writes it; the server only reads).
+
+The default graph answers as a set. Oxigraph's ``use_default_graph_as_union`` yields a triple
+once per named graph holding it (a fact stated in two paragraphs came back twice), so the
+union is materialised instead: every load copies the named graphs' triples into the store's
+real default graph, where Oxigraph keeps each triple once, and queries read that graph as it
+is (its single-graph indexes, no per-graph merge). Writes keep it in step (``writes.py``).
+A store written before this (named graphs, empty default graph) is still read as the union.
 """
 
 from __future__ import annotations
@@ -49,9 +56,18 @@ class OxigraphStore(Store):
         except OSError as exc:
             raise InputError(f"cannot open the Oxigraph store at {self.path}: {exc}") from exc
         self._sizes: dict[str, int] | None = None
+        self._default_size: int | None = None
+        #: False for a store whose union was never copied into its default graph (written
+        #: by an older SpaceKG): queries then ask Oxigraph for the union, duplicates and all.
+        self.union_materialised = True
         if self.path is not None:
             # RocksDB handles must not cross a fork; the token names the files opened.
             self.fork_safe = False
+            if _union_missing(self._store):
+                if read_only:
+                    self.union_materialised = False
+                else:
+                    materialise_union(self._store)
             self._touch(_directory_token(self.path))
 
     @property
@@ -72,8 +88,10 @@ class OxigraphStore(Store):
                 "default_graph": [ox.NamedNode(u) for u in default_graph_uris],
                 "named_graphs": [ox.NamedNode(u) for u in named_graph_uris],
             }
-        elif declares_dataset(sparql):
-            options = {}  # FROM / FROM NAMED pick graphs of the store (never fetched)
+        elif declares_dataset(sparql) or self._default_is_union():
+            # FROM / FROM NAMED pick graphs of the store (never fetched); otherwise the
+            # store's default graph is the union already (see the module docstring)
+            options = {}
         else:
             options = {"use_default_graph_as_union": True}
 
@@ -96,6 +114,14 @@ class OxigraphStore(Store):
             return _solutions(result, evaluate)
         return _triples(result, evaluate)
 
+    def _default_is_union(self) -> bool:
+        """Whether the default graph holds the union. A read-only store was checked when it
+        was opened; a writable one is checked each time (two index probes), in case a
+        caller filled it through ``native`` rather than ``load``."""
+        if self.read_only:
+            return self.union_materialised
+        return self.union_materialised and not _union_missing(self._store)
+
     def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
         if self.read_only:
             raise InputError("this Oxigraph store is open read-only")
@@ -108,8 +134,11 @@ class OxigraphStore(Store):
                 quads = [_to_ox_quad(q) for q in source]
             self._store.extend(quads)
             count = len(quads)
+        if self.union_materialised:
+            materialise_union(self._store)
         self._touch(source_token(source, graph))
         self._sizes = None
+        self._default_size = None
         return count
 
     def _load_file(self, path: Path, graph: str | None) -> int:
@@ -133,7 +162,13 @@ class OxigraphStore(Store):
 
     def triple_count(self, graph: str | None = None) -> int:
         if graph is None:
-            return len(self._store)
+            if not self._default_is_union():
+                return len(self._store)
+            if self._default_size is None:
+                size = self._store.query(load_query("default_graph_size"))
+                assert isinstance(size, ox.QuerySolutions)
+                self._default_size = int(next(iter(size))["n"].value)  # type: ignore[index]
+            return self._default_size
         if self._sizes is None:
             sizes = self._store.query(load_query("graph_sizes"))
             assert isinstance(sizes, ox.QuerySolutions)
@@ -143,15 +178,31 @@ class OxigraphStore(Store):
     def mark_changed(self) -> None:
         super().mark_changed()
         self._sizes = None
+        self._default_size = None
 
     def clear(self) -> None:
         self._store.clear()
         self._touch()
         self._sizes = None
+        self._default_size = None
+        self.union_materialised = True
 
     def close(self) -> None:
         if not self.read_only and self.path is not None:
             self._store.flush()
+
+
+def materialise_union(store: ox.Store) -> None:
+    """Copy every named graph's triples into the default graph (a set: each once)."""
+    store.update(load_query("union_into_default_graph"))
+
+
+def _union_missing(store: ox.Store) -> bool:
+    """Whether ``store`` has named-graph triples but an empty default graph: written before
+    the union was materialised."""
+    if next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+        return False
+    return next(iter(store.quads_for_pattern(None, None, None, None)), None) is not None
 
 
 def _directory_token(path: Path) -> str:

@@ -6,8 +6,13 @@ SPARQL Update ``INSERT DATA``; queries go through the SPARQL 1.1 Protocol.
 
 Union default graph, kept without rewriting queries: engines disagree on what the default
 graph is (Virtuoso's is every graph it holds, its system graphs included), so unless the
-request or the query names its own dataset, every query is sent with one ``default-graph-uri``
-and one ``named-graph-uri`` per graph of *this* dataset. The query text is never edited.
+request or the query names its own dataset, every query is sent with dataset clauses naming
+the graphs of *this* dataset; nothing else in the query text changes. The default graph must
+answer as a set, and engines merge several FROM graphs as a bag (Virtuoso returns a triple
+once per graph holding it), so a store that loads the data also writes every triple to one
+more graph of its own, ``urn:x-spacekg:union:…``, which the engine keeps as a set; queries
+name that graph alone as their default graph. A store over graphs someone else loaded has
+no such graph and sends the graph list (the engine's merge then decides).
 
 Ownership: the store treats each graph it loads as its own; the first load into a graph in the
 life of a store replaces what the engine held in that graph (so a restart reloads instead of
@@ -29,6 +34,7 @@ import json
 import os
 import re
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,6 +70,8 @@ from spacekg.stores.terms import to_oxigraph
 DEFAULT_GRAPH_BUCKET = "urn:x-spacekg:default-graph"
 #: Graph that is never written: names an empty default graph (or empty named-graph set).
 EMPTY_GRAPH = "urn:x-spacekg:empty"
+#: Start of the name of the graph holding a loading store's union, each triple once.
+UNION_GRAPH_PREFIX = "urn:x-spacekg:union:"
 
 #: Graphs Virtuoso creates for itself; excluded when the dataset's graphs are discovered.
 _VIRTUOSO_SYSTEM_PREFIXES = (
@@ -141,6 +149,8 @@ class RemoteStore(Store):
         for g in graphs or ():
             self._graphs.add(_checked_iri(g))
         self._owned: set[str] = set()
+        #: this store's union graph, written beside every graph it loads
+        self._union_graph = UNION_GRAPH_PREFIX + uuid.uuid4().hex
         self._has_default = False
         self._discovered = False
         # Set by the first load: from then on the dataset is what this store loaded.
@@ -225,6 +235,13 @@ class RemoteStore(Store):
         graphs = self._dataset_graphs()
         return [*graphs, DEFAULT_GRAPH_BUCKET] if self._has_default else graphs
 
+    def _default_graphs(self) -> list[str]:
+        """What queries name as their default graph: this store's union graph when it
+        loaded the data, else every graph of the dataset."""
+        if self._union_graph in self._owned:
+            return [self._union_graph]
+        return self._union_graphs() or [EMPTY_GRAPH]
+
     # -- queries ------------------------------------------------------------------------
 
     def query(
@@ -246,7 +263,7 @@ class RemoteStore(Store):
             data += [("default-graph-uri", g) for g in default_graph_uris or (EMPTY_GRAPH,)]
             data += [("named-graph-uri", g) for g in named_graph_uris or (EMPTY_GRAPH,)]
         elif not has_dataset_clause and self.union == "explicit":
-            union = self._union_graphs() or [EMPTY_GRAPH]
+            union = self._default_graphs()
             named = self._dataset_graphs() or [EMPTY_GRAPH]
             data = [("query", with_dataset(sparql, union, named))]
         accept = _GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _SPARQL_JSON
@@ -291,6 +308,8 @@ class RemoteStore(Store):
     def triple_count(self, graph: str | None = None) -> int:
         if graph is not None:
             named = [_checked_iri(graph)]
+        elif self._union_graph in self._owned:
+            named = [self._union_graph]  # the default graph, each triple once
         else:
             named = self._union_graphs()
         if not named:
@@ -323,15 +342,16 @@ class RemoteStore(Store):
         try:
             for s, p, o, g in quads:
                 name = target or (g if g is not None else DEFAULT_GRAPH_BUCKET)
-                buf = buffers.setdefault(name, [])
                 triple = pyoxigraph.Triple(s, p, o)
-                buf.append(triple)
-                if _has_bnode(triple):
-                    has_bnode[name] = True
+                for into in (name, self._union_graph):
+                    buf = buffers.setdefault(into, [])
+                    buf.append(triple)
+                    if _has_bnode(triple):
+                        has_bnode[into] = True
+                    if len(buf) >= self.batch_size and not has_bnode.get(into):
+                        self._write(into, buf)
+                        buffers[into] = []
                 count += 1
-                if len(buf) >= self.batch_size and not has_bnode.get(name):
-                    self._write(name, buf)
-                    buffers[name] = []
         except SyntaxError as exc:
             raise InputError(f"cannot parse {source}: {exc}") from exc
         for name, buf in buffers.items():
@@ -347,7 +367,7 @@ class RemoteStore(Store):
             self._owned.add(graph)
             if graph == DEFAULT_GRAPH_BUCKET:
                 self._has_default = True
-            else:
+            elif graph != self._union_graph:
                 self._graphs.add(graph)
         if not triples:
             return
