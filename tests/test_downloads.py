@@ -191,6 +191,11 @@ def test_partnership_network_opens_in_networkx_weighted_by_shared_partnerships(
         assert set(attrs["partnerships"].split()) == shared
         stated = {n.rsplit("/", 1)[-1] for iri in shared for n in data[iri]["paragraphs"]}
         assert {n.lstrip("PO") for n in attrs["paragraphs"].split()} == stated
+        # each partnership by its stored name in both languages, not by an IRI tail
+        for key, script in (("partnership_labels", "partnership"),
+                            ("partnership_labels_zh", "伙伴关系")):
+            names = attrs[key].split(" | ")
+            assert len(names) == len(shared) and all(script in n for n in names), names
     cnsa = graph.nodes[BASE + "id/agency/cnsa"]
     assert cnsa["label"] == "China National Space Administration"
     assert cnsa["label_zh"] == "中国国家航天局"
@@ -206,6 +211,7 @@ def test_partnerships_csv_has_one_row_per_partnership(client: FlaskClient) -> No
         assert set(row["partner_iris"].split()) == data[row["iri"]]["partners"]
         assert row["kind"], row["iri"]
         assert len(row["roles"].split()) == len(row["partner_iris"].split())
+        assert "partnership" in row["label_en"] and "伙伴关系" in row["label_zh"], row["iri"]
 
 
 def test_csv_table_lists_the_instances_of_its_class(client: FlaskClient) -> None:

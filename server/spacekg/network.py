@@ -127,6 +127,11 @@ def _paragraphs(partnerships: Iterable[Partnership]) -> str:
     return " ".join(sorted(numbers, key=para_key))
 
 
+def _labels(network: Network, partnerships: Iterable[Partnership], lang: str) -> str:
+    """The partnerships' stored labels, " | " between them (a label may hold commas)."""
+    return " | ".join(network.label(p.iri, lang) for p in partnerships)
+
+
 def para_key(number: str) -> tuple[int, int]:
     """Sort key for paragraph numbers: 1..46, then P1..P11, then O1..O7."""
     digits = int("".join(c for c in number if c.isdigit()) or 0)
@@ -140,7 +145,8 @@ def write_graphml(path: Path, network: Network) -> None:
     root = ET.Element("graphml", xmlns="http://graphml.graphdrawing.org/xmlns")
     keys = (("label", "node", "string"), ("label_zh", "node", "string"),
             ("class", "node", "string"), ("weight", "edge", "double"),
-            ("partnerships", "edge", "string"), ("kinds", "edge", "string"),
+            ("partnerships", "edge", "string"), ("partnership_labels", "edge", "string"),
+            ("partnership_labels_zh", "edge", "string"), ("kinds", "edge", "string"),
             ("paragraphs", "edge", "string"))
     for key, target, kind in keys:
         ET.SubElement(root, "key", {"id": key, "for": target, "attr.name": key,
@@ -154,6 +160,8 @@ def write_graphml(path: Path, network: Network) -> None:
         edge = ET.SubElement(graph, "edge", id=f"e{i}", source=a, target=b)
         ET.SubElement(edge, "data", key="weight").text = str(float(len(shared)))
         ET.SubElement(edge, "data", key="partnerships").text = " ".join(p.iri for p in shared)
+        for key, lang in (("partnership_labels", "en"), ("partnership_labels_zh", "zh")):
+            ET.SubElement(edge, "data", key=key).text = _labels(network, shared, lang)
         ET.SubElement(edge, "data", key="kinds").text = " ".join(
             sorted({p.kind for p in shared if p.kind}))
         ET.SubElement(edge, "data", key="paragraphs").text = _paragraphs(shared)
@@ -172,7 +180,8 @@ def write_gexf(path: Path, network: Network) -> None:
     ET.SubElement(attrs, "attribute", id="label_zh", title="label_zh", type="string")
     ET.SubElement(attrs, "attribute", id="class", title="class", type="string")
     eattrs = ET.SubElement(graph, "attributes", {"class": "edge"})
-    for name in ("partnerships", "kinds", "paragraphs"):
+    for name in ("partnerships", "partnership_labels", "partnership_labels_zh", "kinds",
+                 "paragraphs"):
         ET.SubElement(eattrs, "attribute", id=name, title=name, type="string")
     node_el = ET.SubElement(graph, "nodes")
     for iri, a in network.nodes().items():
@@ -187,6 +196,9 @@ def write_gexf(path: Path, network: Network) -> None:
         values = ET.SubElement(edge, "attvalues")
         ET.SubElement(values, "attvalue", {"for": "partnerships",
                                            "value": " ".join(p.iri for p in shared)})
+        for name, lang in (("partnership_labels", "en"), ("partnership_labels_zh", "zh")):
+            ET.SubElement(values, "attvalue",
+                          {"for": name, "value": _labels(network, shared, lang)})
         ET.SubElement(values, "attvalue", {"for": "kinds", "value": " ".join(
             sorted({p.kind for p in shared if p.kind}))})
         ET.SubElement(values, "attvalue", {"for": "paragraphs", "value": _paragraphs(shared)})
@@ -197,12 +209,13 @@ def partnerships_csv(network: Network) -> str:
     """One row per partnership: kind, status, partners with roles, subjects, paragraphs."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["iri", "kind", "status", "partners_en", "partners_zh", "partner_iris",
-                     "roles", "regions_en", "subjects_en", "subject_iris", "paragraphs"])
+    writer.writerow(["iri", "label_en", "label_zh", "kind", "status", "partners_en",
+                     "partners_zh", "partner_iris", "roles", "regions_en", "subjects_en",
+                     "subject_iris", "paragraphs"])
     for iri, p in sorted(network.partnerships.items()):
         agents = sorted(p.partners)
         writer.writerow([
-            iri, p.kind, p.status,
+            iri, network.label(iri, "en"), network.label(iri, "zh"), p.kind, p.status,
             " | ".join(network.label(a, "en") for a in agents),
             " | ".join(network.label(a, "zh") for a in agents),
             " ".join(agents),
