@@ -42,6 +42,7 @@ from spacekg.errors import BuildError
 from spacekg.licence import LICENSE, describe_dataset
 from spacekg.linkeddata import Labels, local_name, paragraph_number, select
 from spacekg.namespaces import BASE, GRAPH, SKG
+from spacekg.pages import natural_key
 from spacekg.stores import Store
 from spacekg.stores.terms import to_oxigraph
 
@@ -228,7 +229,7 @@ class TableIndex:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["iri", "label_en", "label_zh", "alt_labels", "classes", "paragraphs"])
-        for iri in sorted(self.members.get(class_iri, ()), key=natural_order):
+        for iri in sorted(self.members.get(class_iri, ()), key=natural_key):
             lab = self.labels.get(iri, Labels())
             writer.writerow([iri, lab.pref.get("en", ""), lab.pref.get("zh", ""),
                              " | ".join(lab.alt), " ".join(sorted(self.classes.get(iri, ()))),
@@ -238,16 +239,6 @@ class TableIndex:
 
 _LABEL_KINDS = {SKOS.prefLabel: "pref", RDFS.label: "label", SKOS.altLabel: "alt"}
 _REPORT_GRAPH = re.compile(r"/graph/(para|pp|op)/\d+$")
-
-
-def natural_order(text: str) -> str:
-    """Sort key with numbers by value: para/7 before para/36, session/1a before session/10."""
-    return re.sub(r"\d+", lambda m: m.group(0).zfill(8), text)
-
-
-def _para_key(number: str) -> tuple[int, int]:
-    digits = int(re.sub(r"\D", "", number) or 0)
-    return ({"P": 1, "O": 2}.get(number[:1], 0), digits)
 
 
 def to_dataset(quads: Iterable[Quad]) -> Dataset:

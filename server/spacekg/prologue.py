@@ -26,20 +26,8 @@ from dataclasses import dataclass
 
 from spacekg.errors import QueryError, QuerySyntaxError
 from spacekg.namespaces import PREFIXES
+from spacekg.sparql import TOKEN
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][^\s(){}\[\],;.<>=!&|+*/^"'#]+)
-  | (?P<word>[^\W\d][\w\-]*(?::[^\s(){}\[\],;<>"'#^]*)?|:[^\s(){}\[\],;<>"'#^]*)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 # A prefix and its colon inside a word token: at its start or after a path operator (the
 # lexer keeps ``skg:organiser/skos:prefLabel`` as one word). PN_PREFIX starts with a letter
 # (so ``_:b`` is a blank node, not a prefix); a colon inside a local name follows a name
@@ -61,7 +49,7 @@ def scan(text: str) -> tuple[set[str], list[PrefixedName]]:
     declared: set[str] = set()
     used: list[PrefixedName] = []
     expect_declaration = False
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         kind, value = match.lastgroup, match.group()
         if kind in ("ws", "comment"):
             continue

@@ -45,7 +45,8 @@ UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
 
-_TOKEN = re.compile(
+#: The light SPARQL lexer (comments, strings, IRIs, variables, words) shared with prologue.
+TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
   | (?P<comment>\#[^\n\r]*)
@@ -88,7 +89,7 @@ def inspect_query(text: str) -> QueryInfo:
     has_from = False
     parts: list[str] = []
     expect_prologue_arg = 0
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         kind = match.lastgroup
         value = match.group()
         if kind in ("ws", "comment"):
@@ -143,7 +144,7 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
     """Raise :class:`QueryTooComplex` when brackets outside strings, IRIs and comments nest
     deeper than ``limit`` (after escape expansion, as the engine reads the text)."""
     depth = 0
-    for match in _TOKEN.finditer(expand_escapes(text)):
+    for match in TOKEN.finditer(expand_escapes(text)):
         if match.lastgroup != "other":
             continue
         char = match.group()
@@ -235,7 +236,7 @@ def _tree_names(root: object, comp_value: type) -> set[str]:
 @functools.lru_cache(maxsize=1024)
 def declares_dataset(text: str) -> bool:
     """True when the query has FROM or FROM NAMED (outside strings, IRIs and comments)."""
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         if match.lastgroup == "word" and match.group().upper() == "FROM":
             return True
     return False
@@ -250,7 +251,7 @@ def needs_base_iri(text: str) -> bool:
     ``<>``) or an ``IRI()``/``URI()`` call. Oxigraph takes a tenth of a millisecond more per
     query when given a base, a third of a point lookup, so it is given one only when needed.
     """
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         kind = match.lastgroup
         if kind == "iri" and not _SCHEME.match(match.group()):
             return True
@@ -331,7 +332,7 @@ def add_using(
     depth = 0
     previous = ""
     last = 0
-    for match in _TOKEN.finditer(text):
+    for match in TOKEN.finditer(text):
         kind, value = match.lastgroup, match.group()
         if kind in ("ws", "comment"):
             continue
