@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from spacekg.errors import QueryError, QuerySyntaxError, UnsafeQuery
 from spacekg.namespaces import PREFIXES
-from spacekg.prologue import predeclare, scan, undeclared
+from spacekg.prologue import predeclare, scan, undeclared, undefined_prefix
 
 
 def used(text: str) -> list[str]:
@@ -90,3 +90,11 @@ def test_updates_get_no_predeclared_prefixes_when_undeclared_is_asked_without_th
     assert undeclared(update) is None
     found = undeclared(update, predeclared={})
     assert found is not None and found.prefix == "skos"
+
+
+def test_an_escaped_name_is_not_named_as_an_undefined_prefix() -> None:
+    """``\\u0073kg:`` spells ``skg:`` only for a parser that expands escapes first: the
+    message must not claim a prefix ``u0073kg:`` the user never wrote."""
+    text = r"SELECT (COUNT(*) AS ?n) { ?s a \u0073kg:SpaceAgency }"
+    assert undefined_prefix(text) is None
+    assert undefined_prefix(text.replace(r"\u0073kg", "foo")) is not None

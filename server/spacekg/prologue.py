@@ -53,7 +53,9 @@ def scan(text: str) -> tuple[set[str], list[PrefixedName]]:
         kind, value = match.lastgroup, match.group()
         if kind in ("ws", "comment"):
             continue
-        if kind != "word":
+        if kind != "word" or text[match.start() - 1:match.start()] == "\\":
+            # a word right after a backslash is the tail of a \uXXXX escape: what it spells
+            # is the engine's to read, so it is neither a declaration nor a prefixed name
             expect_declaration = False
             continue
         if expect_declaration:
