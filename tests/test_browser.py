@@ -47,7 +47,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser_page(chromium: Path, base_url: str) -> Iterator[tuple[object, list[str]]]:
+def browser_context(chromium: Path, base_url: str) -> Iterator[tuple[object, list[str]]]:
+    """One browser for the module; every request to a host other than the test server is
+    refused and recorded."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -79,13 +81,22 @@ def browser_page(chromium: Path, base_url: str) -> Iterator[tuple[object, list[s
                 route.abort()  # type: ignore[attr-defined]
 
         context.route("**/*", route)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page, blocked
-        assert not errors, f"JavaScript errors: {errors}"
+        yield context, blocked
         context.close()
         browser.close()
+
+
+@pytest.fixture()
+def browser_page(browser_context: tuple[object, list[str]]) -> Iterator[tuple[object, list[str]]]:
+    """A fresh tab per test, so that one test's page cannot take the next test down with it;
+    any JavaScript error on it fails the test."""
+    context, blocked = browser_context
+    page = context.new_page()  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page, blocked
+    page.close()
+    assert not errors, f"JavaScript errors: {errors}"
 
 
 def shot(page: object, name: str) -> None:
@@ -156,11 +167,12 @@ def test_browse_search_switch_language_query_and_explore(
     before = p.evaluate("() => window.spacekgExplorer.nodes().length")  # type: ignore[attr-defined]
     assert before > 3
     p.evaluate(  # type: ignore[attr-defined]
-        "() => window.spacekgExplorer.getElementById("
-        "'https://w3id.org/spacekg/id/agency/cnsa').emit('tap')"
+        "() => { window.spacekgExplorer.getElementById("
+        "'https://w3id.org/spacekg/id/agency/cnsa').emit('tap'); }"
         if p.evaluate("() => window.spacekgExplorer.getElementById("  # type: ignore[attr-defined]
                       "'https://w3id.org/spacekg/id/agency/cnsa').length") else
-        "() => window.spacekgExplorer.nodes().filter(n => !n.hasClass('expanded'))[0].emit('tap')")
+        "() => { window.spacekgExplorer.nodes().filter(n => !n.hasClass('expanded'))[0]"
+        ".emit('tap'); }")
     p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '2'")  # type: ignore[attr-defined]
     after = p.evaluate("() => window.spacekgExplorer.nodes().length")  # type: ignore[attr-defined]
     assert after > before
@@ -274,7 +286,15 @@ def test_partnership_network_view(
             " window.spacekgPartnerships.edges().length]")
         assert drawn == [len(data["nodes"]), len(data["edges"])]
         assert len(data["edges"]) >= 3
-        p.evaluate("() => window.spacekgPartnerships.edges()[0].emit('tap')")  # type: ignore[attr-defined]
+        # click the middle of a line as a person would (evaluating an expression that returns
+        # a Cytoscape collection would make Playwright serialise the whole graph)
+        x, y = p.evaluate(  # type: ignore[attr-defined]
+            "() => { const cy = window.spacekgPartnerships;"
+            " const m = cy.edges()[0].renderedMidpoint();"
+            " const r = cy.container().getBoundingClientRect();"
+            " return [r.left + m.x, r.top + m.y]; }")
+        p.mouse.click(x, y)  # type: ignore[attr-defined]
+        assert p.locator("#edge-detail h2").inner_text().count("—") == 1  # type: ignore[attr-defined]
         links = p.locator("#edge-detail .partnerships a.para")  # type: ignore[attr-defined]
         assert links.count() >= 1
         p.screenshot(path=str(ARTIFACTS / f"partnerships-{lang}.png"))  # type: ignore[attr-defined]
@@ -319,7 +339,7 @@ def test_yasgui_map_view_for_results_with_countries(
         " && window.spacekgYasgui.getTab().getYasr().results.getBindings().length > 0")
     rows = p.evaluate(  # type: ignore[attr-defined]
         "() => window.spacekgYasgui.getTab().getYasr().results.getBindings().length")
-    p.evaluate("() => window.spacekgYasgui.getTab().getYasr().selectPlugin('map')")  # type: ignore[attr-defined]
+    p.evaluate("() => { window.spacekgYasgui.getTab().getYasr().selectPlugin('map'); }")  # type: ignore[attr-defined]
     p.wait_for_selector(".yasr-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
     drawn = p.evaluate(  # type: ignore[attr-defined]
         "() => new Set([...document.querySelectorAll('.yasr-map a.country')]"
