@@ -25,7 +25,11 @@
     // a handful of partners reads best on a circle; many need a force layout
     layout: data.nodes.length <= 12
       ? { name: "circle", padding: 80, radius: 60 + 25 * data.nodes.length }
-      : { name: "cose", animate: false, padding: 60, nodeRepulsion: () => 40000, componentSpacing: 120 },
+      // cose's default ideal edge length (32 px) packs the partners of a hub under each
+      // other's labels; longer edges and stronger repulsion leave room for the labels
+      : { name: "cose", animate: false, padding: 40, idealEdgeLength: () => 90,
+          nodeRepulsion: () => 400000, nodeOverlap: 40, gravity: 0.4, componentSpacing: 80,
+          numIter: 2500 },
     maxZoom: 1.4,
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom",
