@@ -54,7 +54,7 @@ def scan(text: str) -> tuple[set[str], list[PrefixedName]]:
         if kind in ("ws", "comment"):
             continue
         if kind != "word" or text[match.start() - 1:match.start()] == "\\":
-            # a word right after a backslash is the tail of a \uXXXX escape: what it spells
+            # a word right after a backslash is the tail of a \uHHHH escape: what it spells
             # is the engine's to read, so it is neither a declaration nor a prefixed name
             expect_declaration = False
             continue

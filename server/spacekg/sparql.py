@@ -8,7 +8,7 @@ with their position.
 Refused, whatever the backend: SPARQL Update in a query request (the query endpoint is
 read-only), and ``SERVICE`` and ``LOAD`` anywhere (they would make the server fetch URLs on a
 client's behalf: SSRF). That refusal is decided on the *parsed* request, never on its
-spelling (:func:`refuse_outbound`): a request whose text — after SPARQL's ``\\uXXXX`` escapes
+spelling (:func:`refuse_outbound`): a request whose text — after SPARQL's ``\\uHHHH`` escapes
 are expanded, as every engine does before parsing — nowhere holds the letters of the keyword
 cannot contain the operation, and needs no parse; any other is parsed with rdflib's SPARQL
 grammar and its syntax tree searched for a ``SERVICE`` pattern or a ``LOAD`` operation. A
@@ -163,7 +163,7 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
 def expand_escapes(text: str) -> str:
-    """The text as a SPARQL parser reads it: ``\\uXXXX`` and ``\\UXXXXXXXX`` replaced by the
+    """The text as a SPARQL parser reads it: ``\\uHHHH`` and ``\\UHHHHHHHH`` replaced by the
     characters they stand for, everywhere (SPARQL 1.1 §19.2). An escape past U+10FFFF or
     a surrogate is kept as written (the engine refuses it)."""
     if "\\" not in text:
