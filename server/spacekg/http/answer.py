@@ -88,6 +88,7 @@ def _answer(
     key = cache_key(
         store.generation,
         info.normalised,
+        volatile=info.volatile,
         default_graphs=protocol.default_graph_uris,
         named_graphs=protocol.named_graph_uris,
         media_type=fmt.media_type,

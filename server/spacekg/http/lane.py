@@ -60,6 +60,14 @@ class ReplayKey:
     accept: str
     origin: str
 
+    @property
+    def nbytes(self) -> int:
+        """What the key costs to keep (a URL or body may be a 1 MB query)."""
+        return (
+            len(self.query_string) + len(self.body) + len(self.content_type)
+            + len(self.accept) + len(self.origin) + 200
+        )
+
 
 @dataclass(frozen=True)
 class StoredAnswer:
