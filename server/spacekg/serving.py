@@ -84,6 +84,8 @@ class Serving:
                 processes=int(self.config["QUERY_PROCESSES"]),
                 timeout=timeout,
                 memory_limit=worker_memory_limit(self.config),
+                long_slots=int(self.config["LONG_QUERY_SLOTS"]),
+                client_share=int(self.config["CLIENT_LONG_QUERIES"]),
             )
         return QueryRunner(
             threads=int(self.config["QUERY_THREADS"]),

@@ -141,6 +141,7 @@ class QueryLane:
                 protocol,
                 accept=environ.get("HTTP_ACCEPT"),
                 if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+                client=environ.get("REMOTE_ADDR", ""),
             )
         except SpaceKGError as exc:
             environ[ERROR_KEY] = exc

@@ -36,6 +36,13 @@ from spacekg.stores import (
     source_token,
 )
 
+#: What a client is told when the engine failed to reach a file or the network (the sandbox
+#: refuses both); the system's own message would describe the sandbox, not the query.
+OUTSIDE_REFUSED = (
+    "the query could not be evaluated: it asked the engine to reach something outside the "
+    "dataset (a file or another server), which this endpoint does not do"
+)
+
 
 class OxigraphStore(Store):
     """pyoxigraph ``Store``; ``path=None`` keeps it in memory."""
@@ -104,7 +111,9 @@ class OxigraphStore(Store):
                 )
             except SyntaxError as exc:
                 raise _syntax_error(str(exc)) from exc
-            except (ValueError, OSError) as exc:
+            except OSError as exc:
+                raise QueryError(OUTSIDE_REFUSED) from exc
+            except ValueError as exc:
                 raise QueryError(f"query could not be evaluated: {exc}") from exc
 
         result = evaluate()
