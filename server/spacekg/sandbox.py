@@ -86,6 +86,8 @@ VIEWS_DIR = "spacekg-readers"
 SAMPLE_SECONDS = 0.02
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _CONFIG_KEYS = ("STORE", "BASE_IRI", "DATASET_FILES", "GRAPHS")
+#: What a query process says once it can take queries.
+READY = b"ready"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,16 @@ class _QueryProcess:
         self.conn = Connection(parent.detach())
         self.conn.send_bytes(pickle.dumps((config, data_limit)))
         self.killed_for: str | None = None  # "timeout", "memory"… when the parent killed it
+        self.ready = False  # it says so once its imports are done (a third of a second)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the process has started and can take a query within ``timeout`` s."""
+        if not self.ready and wait([self.conn], max(0.0, timeout)):
+            try:
+                self.ready = self.conn.recv_bytes() == READY
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     @property
     def pid(self) -> int:
@@ -258,6 +270,7 @@ class ProcessRunner:
         )
         worker = self._acquire(deadline, limit)
         try:
+            worker.wait_ready(deadline - time.monotonic())  # a fresh one is still starting
             if known_long:
                 self._go_long(worker, client, digest)
             return self._exchange(worker, request, deadline, limit, client, digest)
@@ -299,7 +312,7 @@ class ProcessRunner:
                 raise
             self._long[worker] = client
             if not self._idle and len(self._busy) < self._size + self.long_slots:
-                self._idle.append(self._spawn())
+                self._idle.append(self._spawn())  # the warm process it took is replaced
                 self._lock.notify_all()
         _renice(worker.pid, 19)
 
@@ -327,7 +340,12 @@ class ProcessRunner:
             return str(target)
 
     def _acquire(self, deadline: float, limit: float) -> _QueryProcess:
+        """A process for a query: an idle one, else a new one while there are fewer than
+        ``processes + long_slots`` (no query queues behind others while a slot is free),
+        else the next to come free."""
         with self._lock:
+            if not self._idle and len(self._busy) < self._size + self.long_slots:
+                self._idle.append(self._spawn())
             while not self._idle:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
@@ -336,7 +354,11 @@ class ProcessRunner:
                         f"{limit:g} s limit; try again shortly"
                     )
                 self._lock.wait(remaining)
-            worker = self._idle.pop()
+            # a process that has started (or says so now) first: a fresh one needs a third
+            # of a second to import, which a short query should not wait for
+            started = [w for w in self._idle if w.ready or w.conn.poll()]
+            worker = started[-1] if started else self._idle[-1]
+            self._idle.remove(worker)
             self._busy.add(worker)
             self._lock.notify_all()  # wakes the sampler
             return worker
@@ -521,9 +543,10 @@ def child_main(fd: int) -> None:
     except netguard.NetworkWallUnavailable as exc:
         log.warning("query process without the network wall: %s", exc)
     from spacekg.results import render
-    from spacekg.serving import open_configured_store
+    from spacekg.stores.configured import open_configured_store
     from spacekg.stores.oxigraph import OUTSIDE_REFUSED
 
+    conn.send_bytes(READY)
     store: Store | None = None
     generation: str | None = None
     baseline = _rss(os.getpid())
