@@ -59,23 +59,31 @@ def tree_rss(root: int) -> int:
 
 
 def server_pid(port: int) -> int:
-    """The pid of the process listening on ``port`` (the Granian master)."""
+    """The pid of the server listening on ``port``: its master, above the workers."""
     inode = None
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
                 inode = fields[9]
+    holders = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            for fd in (entry / "fd").iterdir():
-                if os.readlink(fd) == f"socket:[{inode}]":
-                    return int(entry.name)
+            if any(os.readlink(fd) == f"socket:[{inode}]" for fd in (entry / "fd").iterdir()):
+                holders.add(int(entry.name))
         except OSError:
             continue
-    raise SystemExit(f"no process listens on port {port}")
+    if not holders:
+        raise SystemExit(f"no process listens on port {port}")
+    pid = min(holders)
+    command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    while True:  # up to the master: the workers' parent runs the same command
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        if parent <= 1 or Path(f"/proc/{parent}/cmdline").read_bytes() != command:
+            return pid
+        pid = parent
 
 
 def percentiles(values: list[float]) -> str:

@@ -222,6 +222,9 @@ def _fill_disk_store(directory: Path, nquads: Path | None, graphs: list[tuple[st
 #: Milliseconds a connection may stay silent: to send a complete request head after opening,
 #: or the next one after an answer (keep-alive).
 HEADER_READ_TIMEOUT_MS = 5_000
+#: Connections waiting to be accepted, and connections each worker holds at once.
+BACKLOG = 4096
+BACKPRESSURE = 16_384
 #: Threads per worker for the WSGI app (``SPACEKG_THREADS``).
 DEFAULT_THREADS = 32
 #: The environment variable that carries the app's settings to the worker processes.
@@ -258,9 +261,27 @@ def server_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str
         "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         "respawn_failed_workers": True,
         "respawn_interval": 0.5,
-        "backlog": 2048,
+        "backlog": BACKLOG,
+        # connections a worker holds at once, whether they have sent a request or not:
+        # Granian's default (backlog / workers) let 2,100 silent sockets fill both workers,
+        # and the next client waited in the kernel's queue until one timed out
+        "backpressure": BACKPRESSURE,
         "log_access": False,
     }
+
+
+def _raise_file_limit() -> None:
+    """Let the server hold as many sockets as the system allows it (the soft limit is often
+    1,024: a few hundred idle clients would use up the descriptors of a worker)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit from %d", soft)
 
 
 def base_url(args: argparse.Namespace, listening: Listening) -> str:
@@ -384,6 +405,7 @@ def main(
     """
     from granian import Granian
 
+    _raise_file_limit()
     config = app_config(args)
     config.setdefault("QUERY_THREADS", int(os.environ.get("SPACEKG_THREADS") or 4))
     options = server_options(args, config)
