@@ -194,8 +194,7 @@ def test_query_processes_cannot_connect_even_when_asked_directly(
     from spacekg import negotiate
     from spacekg.errors import QueryError
     from spacekg.sandbox import ProcessRunner
-    from spacekg.stores import open_store
-    from spacekg.stores.oxigraph import OUTSIDE_REFUSED
+    from spacekg.stores import OUTSIDE_REFUSED, open_store
 
     config = {"STORE": f"oxigraph:{built.oxigraph_path}", "BASE_IRI": None,
               "DATASET_FILES": [], "GRAPHS": []}

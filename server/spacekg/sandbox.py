@@ -372,13 +372,13 @@ class ProcessRunner:
             keep = worker.killed_for is None and worker.alive()
             if keep and was_long:
                 keep = _renice(worker.pid, 0)
-            if keep and len(self._idle) < self._size:
+            keep = keep and len(self._idle) < self._size
+            if keep:
                 self._idle.append(worker)
-                worker = None  # type: ignore[assignment]
             if len(self._idle) < self._size and not self._closed:
                 self._idle.append(self._spawn())
             self._lock.notify_all()
-        if worker is not None:
+        if not keep:
             if worker.alive():
                 worker.kill("retired")
             if worker.process.returncode is None:
@@ -543,8 +543,8 @@ def child_main(fd: int) -> None:
     except netguard.NetworkWallUnavailable as exc:
         log.warning("query process without the network wall: %s", exc)
     from spacekg.results import render
+    from spacekg.stores import OUTSIDE_REFUSED
     from spacekg.stores.configured import open_configured_store
-    from spacekg.stores.oxigraph import OUTSIDE_REFUSED
 
     conn.send_bytes(READY)
     store: Store | None = None

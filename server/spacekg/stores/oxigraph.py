@@ -21,7 +21,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from spacekg.errors import InputError, QueryError, QuerySyntaxError
+from spacekg.errors import InputError, QuerySyntaxError
 from spacekg.rq import load_query
 from spacekg.sparql import declares_dataset, needs_base_iri
 from spacekg.stores import (
@@ -32,15 +32,9 @@ from spacekg.stores import (
     QueryResult,
     SolutionsResult,
     Store,
+    evaluation_error,
     guess_rdf_format,
     source_token,
-)
-
-#: What a client is told when the engine failed to reach a file or the network (the sandbox
-#: refuses both); the system's own message would describe the sandbox, not the query.
-OUTSIDE_REFUSED = (
-    "the query could not be evaluated: it asked the engine to reach something outside the "
-    "dataset (a file or another server), which this endpoint does not do"
 )
 
 
@@ -111,10 +105,8 @@ class OxigraphStore(Store):
                 )
             except SyntaxError as exc:
                 raise _syntax_error(str(exc)) from exc
-            except OSError as exc:
-                raise QueryError(OUTSIDE_REFUSED) from exc
-            except ValueError as exc:
-                raise QueryError(f"query could not be evaluated: {exc}") from exc
+            except (ValueError, OSError) as exc:
+                raise evaluation_error(exc) from exc
 
         result = evaluate()
         if isinstance(result, ox.QueryBoolean):
@@ -259,8 +251,8 @@ class _Answer:
         )
         try:
             answer.serialize(output, format=fmt)  # type: ignore[attr-defined]
-        except (ValueError, SyntaxError) as exc:
-            raise QueryError(f"query evaluation failed: {exc}") from exc
+        except (ValueError, SyntaxError, OSError) as exc:
+            raise evaluation_error(exc) from exc
 
     def rows(self, width: int) -> Iterator[tuple]:  # type: ignore[type-arg]
         solutions = self._take()
@@ -287,7 +279,7 @@ def _guarded(items: Iterator[tuple]) -> Iterator[tuple]:  # type: ignore[type-ar
     try:
         yield from items
     except (ValueError, OSError, SyntaxError) as exc:
-        raise QueryError(f"query evaluation failed: {exc}") from exc
+        raise evaluation_error(exc) from exc
 
 
 def _native_load(path: Path, graph: str | None) -> bool:
