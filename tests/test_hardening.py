@@ -568,12 +568,14 @@ def test_a_curators_write_survives_crashing_and_hungry_readers(
         assert put.status_code == 201, put.text
         statuses = [a.status_code for a in answers]
         # the sort panics on some states of the data only (a 500 EngineCrashed, wherever it
-        # strikes first); the joins otherwise pass the memory limit (503)
-        assert statuses[0] in (200, 500) and statuses[2] in (200, 500), statuses
+        # strikes first); the joins otherwise pass the memory limit (503); one client's third
+        # and fourth long queries are past its share (429, sandbox.py)
+        assert statuses[0] in (200, 500, 429) and statuses[2] in (200, 500, 429), statuses
         for hungry in (answers[1], answers[3]):
             error = hungry.json()["error"]["type"]
             assert (hungry.status_code, error) in (
-                (503, "MemoryLimitExceeded"), (503, "QueryTimeout"), (500, "EngineCrashed")
+                (503, "MemoryLimitExceeded"), (503, "QueryTimeout"), (500, "EngineCrashed"),
+                (429, "TooManyRequests"),
             ), (statuses, error)
         count = requests.get(
             base + "/sparql", headers=JSON, timeout=30,

@@ -117,11 +117,11 @@ def create_app(
     for name in _extension_names(app.config["EXTENSIONS"]):
         importlib.import_module(name).init_app(app)
     state = serving.init_app(app, on_runaway=on_runaway)
-    lane.init_app(app, state)  # /sparql queries answered in front of Flask
     app.wsgi_app = edge.SecurityHeaders(  # type: ignore[method-assign]
         edge.PublicURL(app.wsgi_app, str(app.config["BASE_URL"]))
     )
-    return app
+    lane.init_app(app, state)  # /sparql queries answered in front of Flask (and the edge,
+    return app  # whose security headers it adds to its own answers)
 
 
 def _extension_names(value: object) -> list[str]:

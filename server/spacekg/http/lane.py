@@ -34,6 +34,7 @@ from spacekg.cache import ResultCache
 from spacekg.errors import SpaceKGError
 from spacekg.http import cors
 from spacekg.http.answer import Answer, answer_query, etag_matches
+from spacekg.http.edge import SECURITY_HEADERS
 from spacekg.http.protocol import QUERY_PATHS, SHORT_BODY, parse_request
 from spacekg.serving import Serving
 
@@ -44,7 +45,9 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 #: Where a failed request carries its exception to Flask.
 ERROR_KEY = "spacekg.lane_error"
 #: Headers a 304 repeats (RFC 9110 §15.4.5) besides the CORS ones.
-_NOT_MODIFIED_KEEP = frozenset({"etag", "vary", "cache-control"})
+_NOT_MODIFIED_KEEP = frozenset({"etag", "vary", "cache-control"}) | frozenset(
+    name.lower() for name, _ in SECURITY_HEADERS
+)
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,9 @@ class QueryLane:
         self.serving = serving
         config = app.config
         self.max_request = int(config["MAX_REQUEST_BYTES"])
-        self.cors = cors.answer_headers(
+        self.added_headers = cors.answer_headers(
             str(config.get("CORS_ORIGIN", "*")), bool(config.get("WRITABLE"))
-        )
+        ) + list(SECURITY_HEADERS)  # what the edge adds to Flask's answers
         entries = int(config["CACHE_ENTRIES"])
         self.replays: ResultCache[ReplayKey, StoredAnswer] | None = (
             ResultCache(max_entries=entries, max_bytes=int(config["CACHE_BYTES"]))
@@ -152,7 +155,7 @@ class QueryLane:
         self, answer: Answer, key: ReplayKey | None, start_response: StartResponse
     ) -> Iterable[bytes]:
         status = f"{answer.status} {HTTPStatus(answer.status).phrase}"
-        headers = answer.headers + self.cors
+        headers = answer.headers + self.added_headers
         if (
             key is not None
             and self.replays is not None

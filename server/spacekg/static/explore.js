@@ -46,6 +46,9 @@
   const search = document.getElementById("explore-search");
   const hits = document.getElementById("explore-hits");
   if (search && hits) {
+    // Enter picks from the list below; the form is never sent (no inline handler: the CSP
+    // allows scripts from files only)
+    search.form.addEventListener("submit", (event) => event.preventDefault());
     let timer = null;
     search.addEventListener("input", function () {
       clearTimeout(timer);
