@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -147,6 +148,10 @@ class UpdateProcess:
         self._lock = threading.Lock()
         #: the most the process tree held while a write ran (bytes), for the operator
         self.peak = 0
+        self._last_own = 0
+        # the process ends with this object, even when nobody called close()
+        self._holder: list[subprocess.Popen[bytes]] = []
+        weakref.finalize(self, _stop, self._holder)
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
         parent, child = socket.socketpair()
@@ -159,6 +164,7 @@ class UpdateProcess:
             child.close()
         conn = Connection(parent.detach())
         conn.send_bytes(pickle.dumps(self.memory_limit))
+        self._holder[:] = [process]
         return process, conn
 
     def run(
@@ -199,10 +205,12 @@ class UpdateProcess:
         assert self._process is not None and self._conn is not None
         deadline = time.monotonic() + self.timeout
         owner = os.getpid()
+        self._last_own = 0
         while True:
             if wait([self._conn], SAMPLE_SECONDS):
                 return None
             own = _rss(self._process.pid)
+            self._last_own = max(self._last_own, own)
             tree = tree_rss(owner) if self.tree_limit else own
             self.peak = max(self.peak, tree)
             if self._process.poll() is not None:
@@ -230,6 +238,7 @@ class UpdateProcess:
         process, conn = self._process, self._conn
         self._process, self._conn, self._generation = None, None, None
         code = None
+        self._last_own, last = 0, self._last_own
         if process is not None:
             if process.poll() is None:
                 process.kill()
@@ -245,7 +254,8 @@ class UpdateProcess:
             return RequestTooLarge(
                 f"the {what} needed more than the {self.memory_limit / 2**20:.0f} MiB a write "
                 "may use and was stopped; nothing was changed")
-        if code == -9 or code == 137:  # the kernel's OOM killer, or RLIMIT_DATA's abort
+        near_limit = last > 0.7 * self.memory_limit
+        if code == -9 or (code == -6 and near_limit):  # the OOM killer; RLIMIT_DATA's abort
             return RequestTooLarge(
                 f"the {what} needed more than the {self.memory_limit / 2**20:.0f} MiB a write "
                 "may use and was stopped; nothing was changed")
@@ -264,6 +274,13 @@ class UpdateProcess:
             if self._conn is not None:
                 self._conn.close()
             self._process, self._conn = None, None
+
+
+def _stop(holder: list[subprocess.Popen[bytes]]) -> None:
+    for process in holder:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 # -- inside the update process -------------------------------------------------------------
