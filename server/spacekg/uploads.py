@@ -52,6 +52,9 @@ def refuse_entities(body: bytes) -> None:
             "(entity expansion is limited to none), write the values out"
         )
 
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
+        if "<!ENTITY".encode(encoding) in body:  # found before any parser can stop early
+            refuse()
     parser = xml.parsers.expat.ParserCreate()
     parser.EntityDeclHandler = refuse
     parser.UnparsedEntityDeclHandler = refuse
