@@ -355,12 +355,12 @@ class WriteGate:
         started = time.monotonic()
         with self._lock:
             native = self.native
-            state = self._sync()
             candidate = ox.Store()
             candidate.extend(native)
             for name in native.named_graphs():
                 candidate.add_graph(name)
-            apply(candidate)
+            apply(candidate)  # first: a refused write does not wait for the mirror's build
+            state = self._sync()
             before, after = set(native), set(candidate)
             own_added, own_removed = after - before, before - after
             own_default = _own_default_triples(before, after)
