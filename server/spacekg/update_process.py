@@ -215,7 +215,8 @@ class UpdateProcess:
             self.peak = max(self.peak, tree)
             if self._process.poll() is not None:
                 return "crash"
-            if own > self.memory_limit or (self.tree_limit and tree > self.tree_limit):
+            if own > self.memory_limit or (
+                    self.tree_limit and tree > self.tree_limit and own > self.memory_limit // 2):
                 log.warning("write stopped: its update process held %.0f MiB (share %.0f MiB;"
                             " worker tree %.0f MiB)", own / 2**20, self.memory_limit / 2**20,
                             tree / 2**20)
