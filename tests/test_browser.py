@@ -89,14 +89,22 @@ def browser_context(chromium: Path, base_url: str) -> Iterator[tuple[object, lis
 @pytest.fixture()
 def browser_page(browser_context: tuple[object, list[str]]) -> Iterator[tuple[object, list[str]]]:
     """A fresh tab per test, so that one test's page cannot take the next test down with it;
-    any JavaScript error on it fails the test."""
+    any JavaScript error on it, or anything the Content Security Policy blocked, fails the
+    test."""
     context, blocked = browser_context
     page = context.new_page()  # type: ignore[attr-defined]
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def console(message: object) -> None:
+        text = message.text  # type: ignore[attr-defined]
+        if "Content Security Policy" in text:
+            errors.append(text)
+
+    page.on("console", console)
     yield page, blocked
     page.close()
-    assert not errors, f"JavaScript errors: {errors}"
+    assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
 def shot(page: object, name: str) -> None:

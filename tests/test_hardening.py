@@ -103,6 +103,12 @@ def service_obfuscations(port: int) -> list[str]:
         f"SELECT * {{ ?s <http://x/a#b> ?o SERVICE <{target}> {{ ?s ?p ?o }} }}",
         f"SELECT * # \"unterminated in a comment\n{{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
         f"SELECT*{{SERVICE\n\t<{target}>{{?s ?p ?o}}}}",
+        # a carriage return ends a comment for Oxigraph (and the grammar), not for rdflib
+        f"SELECT * {{ ?s ?p ?o # a comment\rSERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ ?s ?p ?o # a comment\rSERVICE SILENT <{target}> {{ ?s ?p ?o }} }}",
+        # an escaped backslash: a string for one reading, code for the other
+        f"SELECT * {{ ?s ?p \"\\u005C\" \" . SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        f"SELECT * {{ ?s ?p \"\\u005C\" . SERVICE <{target}> {{ ?s ?p ?o }} }} #\"",
         # the service IRI from a variable, a prefix, a base
         f"SELECT * {{ VALUES ?x {{ <{target}> }} SERVICE ?x {{ ?s ?p ?o }} }}",
         f"SELECT * {{ BIND(<{target}> AS ?x) SERVICE ?x {{ ?s ?p ?o }} }}",
@@ -137,6 +143,11 @@ def update_obfuscations(port: int) -> list[str]:
         f"DELETE {{ ?s ?p ?o }} WHERE {{ VALUES ?x {{ <http://127.0.0.1:{port}/> }} "
         "SERVICE ?x { ?s ?p ?o } }",
         f"PREFIX d: <http://127.0.0.1:{port}/> LOAD d:data.ttl",
+        f"# a comment\rLOAD <{source}>",
+        f"INSERT DATA {{ GRAPH <http://example.org/g> {{ <http://example.org/a> "
+        f"<http://example.org/b> \"\\u005C\" }} }} ; LOAD <{source}>",
+        "# a comment\rCLEAR ALL",
+        "DROP SILENT\tALL",
     ]
 
 
@@ -183,7 +194,7 @@ def test_query_processes_cannot_connect_even_when_asked_directly(
     from spacekg import negotiate
     from spacekg.errors import QueryError
     from spacekg.sandbox import ProcessRunner
-    from spacekg.stores import open_store
+    from spacekg.stores import OUTSIDE_REFUSED, open_store
 
     config = {"STORE": f"oxigraph:{built.oxigraph_path}", "BASE_IRI": None,
               "DATASET_FILES": [], "GRAPHS": []}
@@ -199,10 +210,11 @@ def test_query_processes_cannot_connect_even_when_asked_directly(
             try:
                 runner.run_query(store, query, fmt)
             except QueryError as exc:
-                refused += "not permitted" in str(exc)
+                refused += str(exc) == OUTSIDE_REFUSED
+                assert "not permitted" not in str(exc)  # the sandbox is not described
     finally:
         runner.close()
-    assert refused >= 10  # the engine tried, and the system said no
+    assert refused >= 10  # the engine tried, the system said no, the client is told plainly
     assert bait.connections == before == 0
 
 

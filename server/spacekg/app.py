@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 
 from spacekg import serving
-from spacekg.http import cors, lane, site, writes
+from spacekg.http import cors, edge, lane, site, writes
 from spacekg.http.errors import register_error_handlers
 from spacekg.http.sparql import sparql_bp
 from spacekg.http.wellknown import wellknown_bp
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 DEFAULTS: dict[str, Any] = {
     # relative IRIs in queries resolve against this (<id/agency/cnsa>)
     "BASE_IRI": BASE,
+    # the address people use to reach this server: redirects, links, downloads and the
+    # service description name it, never a client's Host header (http/edge.py);
+    # ``spacekg serve`` sets it from --base-url, else from --host and --port
+    "BASE_URL": "http://localhost/",
     # memory | oxigraph | oxigraph:DIR | http(s)://endpoint | a Store object
     "STORE": "oxigraph",
     # open an on-disk Oxigraph store read-only (every worker can then share it)
@@ -47,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "QUERY_THREADS": 8,
     # query processes per worker for an on-disk Oxigraph store (sandbox.py); 0 = in the worker
     "QUERY_PROCESSES": 2,
+    # long queries (past half a second) per worker, and per client within those; more get
+    # 503 / 429 (sandbox.py)
+    "LONG_QUERY_SLOTS": 4,
+    "CLIENT_LONG_QUERIES": 2,
     # bytes the whole server may hold (master, workers, query processes): a query that
     # would pass it is stopped with 503
     "MEMORY_LIMIT": 2 * 1024**3,
@@ -114,6 +122,9 @@ def create_app(
         importlib.import_module(name).init_app(app)
     state = serving.init_app(app, on_runaway=on_runaway)
     lane.init_app(app, state)  # /sparql queries answered in front of Flask
+    app.wsgi_app = edge.SecurityHeaders(  # type: ignore[method-assign]
+        edge.PublicURL(app.wsgi_app, str(app.config["BASE_URL"]))
+    )
     return app
 
 

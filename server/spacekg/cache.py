@@ -2,24 +2,24 @@
 
 While the data does not change, the same query asked for the same format gets the same
 bytes, so answers can be kept and revalidated. The key is the store's ``generation`` (which
-changes with the data), the normalised query text, the protocol dataset, the negotiated
-format and the row limit; a new generation empties the cache. Queries whose answers change
-from one evaluation to the next (``NOW()``, ``RAND()``, ``UUID()``, ``BNODE()``…) are neither
-cached nor given an ETag.
+changes with the data), the query's key text from :func:`spacekg.sparql.analyse` (its tokens,
+whitespace folded only between them, so two queries the engine reads differently never share
+a key), the protocol dataset, the negotiated format and the row limit; a new generation
+empties the cache. Queries whose answers change from one evaluation to the next (``NOW()``,
+``RAND()``, ``UUID()``, ``BNODE()``…) are neither cached nor given an ETag.
+
+Every cache is bounded by bytes, its keys' bytes included: a key can be a 1 MB query text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Generic, Protocol, TypeVar
-
-_VOLATILE = re.compile(r"\b(?:NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,12 @@ class CacheKey:
     named_graphs: tuple[str, ...]
     media_type: str
     max_rows: int | None
+
+    @property
+    def nbytes(self) -> int:
+        """What the key costs to keep (its texts), for the cache's byte bound."""
+        graphs = sum(len(g) for g in self.default_graphs + self.named_graphs)
+        return len(self.query) + graphs + len(self.media_type) + 200
 
     @cached_property
     def etag(self) -> str:
@@ -51,13 +57,14 @@ def cache_key(
     generation: str,
     normalised_query: str,
     *,
+    volatile: bool,
     default_graphs: Sequence[str],
     named_graphs: Sequence[str],
     media_type: str,
     max_rows: int | None,
 ) -> CacheKey | None:
     """The key for an answer, or None when the query's answer is not repeatable."""
-    if _VOLATILE.search(normalised_query):
+    if volatile:
         return None
     return CacheKey(
         generation,
@@ -72,6 +79,9 @@ def cache_key(
 class _Keyed(Hashable, Protocol):
     generation: str
 
+    @property
+    def nbytes(self) -> int: ...
+
 
 class _Sized(Protocol):
     body: bytes
@@ -83,7 +93,7 @@ V = TypeVar("V", bound=_Sized)
 
 class ResultCache(Generic[K, V]):
     """LRU of answers (anything with a ``body``) under keys carrying the data ``generation``,
-    bounded by entry count and total bytes; thread-safe."""
+    bounded by entry count and by total bytes of answers and keys; thread-safe."""
 
     def __init__(self, *, max_entries: int = 1024, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_entries = max_entries
@@ -107,21 +117,26 @@ class ResultCache(Generic[K, V]):
             return found
 
     def put(self, key: K, value: V) -> None:
-        size = len(value.body)
+        size = _size(key, value)
         if self.max_entries <= 0 or size > self.max_bytes // 8:
-            return  # one answer may take at most an eighth of the cache
+            return  # one entry may take at most an eighth of the cache
         with self._lock:
             self._sync(key.generation)
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= _size(key, old)
             self._entries[key] = value
             self._bytes += size
             while self._entries and (
                 len(self._entries) > self.max_entries or self._bytes > self.max_bytes
             ):
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                dropped_key, dropped = self._entries.popitem(last=False)
+                self._bytes -= _size(dropped_key, dropped)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held (answers and keys), as counted against ``max_bytes``."""
+        return self._bytes
 
     def clear(self) -> None:
         with self._lock:
@@ -136,3 +151,7 @@ class ResultCache(Generic[K, V]):
             self._entries.clear()
             self._bytes = 0
             self._generation = generation
+
+
+def _size(key: _Keyed, value: _Sized) -> int:
+    return key.nbytes + len(value.body)

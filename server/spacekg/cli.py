@@ -164,6 +164,11 @@ def _parser() -> argparse.ArgumentParser:
                      "0.0.0.0 is every network interface [SPACEKG_HOST]")
     how.add_argument("--port", type=int, default=8000,
                      help="TCP port (default: %(default)s) [SPACEKG_PORT]")
+    how.add_argument("--base-url", default=None, metavar="URL",
+                     help="the address people use to reach the server, e.g. "
+                     "https://spacekg.example.org/ behind a reverse proxy: redirects, links, "
+                     "downloads and the service description name it, never the client's "
+                     "Host header (default: http://HOST:PORT/) [SPACEKG_BASE_URL]")
     how.add_argument("--no-access-log", action="store_true",
                      help="do not print a line per request (printed by default: client, "
                      "time, request, status, bytes, milliseconds) [SPACEKG_ACCESS_LOG=off]")

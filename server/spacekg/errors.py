@@ -101,6 +101,10 @@ class Overloaded(SpaceKGError):
     """No query worker became free in time; the client may retry."""
 
 
+class TooManyRequests(SpaceKGError):
+    """The client already runs its share of long queries; it may retry when one ends."""
+
+
 class QueryTooComplex(QueryError):
     """A request nests deeper than the engine can parse safely (``sparql.MAX_NESTING``)."""
 

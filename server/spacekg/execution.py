@@ -174,9 +174,12 @@ class QueryRunner:
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
         timeout: float | None = None,
+        client: str = "",
     ) -> Rendered:
         """Evaluate ``sparql`` on ``store`` and serialise it as ``fmt``, within the limit:
-        the pool runs the query while the caller waits with a deadline."""
+        the pool runs the query while the caller waits with a deadline. ``client`` is
+        accepted for the process runner's interface: threads cannot be preempted, so this
+        runner keeps no shares (``sandbox.py`` does)."""
         limit = self.timeout if timeout is None else timeout
 
         def work(cancel: Cancel) -> Rendered:

@@ -28,12 +28,6 @@ from spacekg.errors import QueryError, QuerySyntaxError
 from spacekg.namespaces import PREFIXES
 from spacekg.sparql import TOKEN
 
-# A prefix and its colon inside a word token: at its start or after a path operator (the
-# lexer keeps ``skg:organiser/skos:prefLabel`` as one word). PN_PREFIX starts with a letter
-# (so ``_:b`` is a blank node, not a prefix); a colon inside a local name follows a name
-# character, which the look-behind refuses.
-_PNAME = re.compile(r"(?<![\w.\-:%\\])((?:[^\W\d_][\w.\-]*)?):")
-
 
 @dataclass(frozen=True)
 class PrefixedName:
@@ -49,25 +43,27 @@ def scan(text: str) -> tuple[set[str], list[PrefixedName]]:
     declared: set[str] = set()
     used: list[PrefixedName] = []
     expect_declaration = False
+    previous = ""
     for match in TOKEN.finditer(text):
         kind, value = match.lastgroup, match.group()
         if kind in ("ws", "comment"):
             continue
-        if kind != "word" or text[match.start() - 1:match.start()] == "\\":
-            # a word right after a backslash is the tail of a \uHHHH escape: what it spells
+        after_backslash, previous = previous == "\\", value
+        if kind == "word" and value.upper() == "PREFIX":
+            expect_declaration = True
+            continue
+        if kind != "pname" or after_backslash:
+            # a name right after a backslash is the tail of a \uHHHH escape: what it spells
             # is the engine's to read, so it is neither a declaration nor a prefixed name
             expect_declaration = False
             continue
+        prefix = value.partition(":")[0]
         if expect_declaration:
-            declared.add(value.partition(":")[0])
+            declared.add(prefix)
             expect_declaration = False
             continue
-        if value.upper() == "PREFIX":
-            expect_declaration = True
-            continue
-        for name in _PNAME.finditer(value):
-            line, column = _position(text, match.start() + name.start())
-            used.append(PrefixedName(name.group(1), line, column))
+        line, column = _position(text, match.start())
+        used.append(PrefixedName(prefix, line, column))
     return declared, used
 
 

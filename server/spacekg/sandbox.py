@@ -17,6 +17,19 @@ gets a clear answer:
   looks every 20 ms, and each process also has an address-space ceiling (``RLIMIT_DATA``)
   for what grows faster than that.
 
+Fair shares. Nothing tells a heavy query from a cheap one before it runs, so every query
+starts on one of the warm processes, and one still running after ``fast_budget`` (0.5 s)
+becomes *long*: its process is niced to the lowest CPU priority (cheap queries preempt it on
+a busy machine) and a fresh warm process takes its place. At most ``long_slots`` long queries
+run per worker, and at most ``client_share`` of them for one client (its address): a query
+that would pass either is stopped on the spot and answered 503 ``Overloaded`` or 429
+``TooManyRequests``, with ``Retry-After``. A query text that went long once is remembered
+(by digest) and is judged at once the next time, without taking a warm process. So cheap
+queries never wait behind heavy ones — a short query finds a warm process in milliseconds,
+whatever the heavy ones do — and no client holds more than its share; it is the scheme of
+Wikidata's query service (a budget per client, 429 beyond it) with the OS's scheduler doing
+the preemption.
+
 Query processes cannot open network sockets (:mod:`spacekg.netguard`), are fresh
 interpreters (``python -c``, not ``fork``: RocksDB's threads do not survive a fork, and the
 host program's ``__main__`` is none of their business) and open the store read-only
@@ -31,6 +44,7 @@ per query (about 0.15 ms).
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import logging
 import os
 import pickle
@@ -43,6 +57,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -57,6 +72,7 @@ from spacekg.errors import (
     QueryError,
     QueryTimeout,
     SpaceKGError,
+    TooManyRequests,
 )
 from spacekg.results import Rendered
 from spacekg.stores import Store
@@ -70,6 +86,8 @@ VIEWS_DIR = "spacekg-readers"
 SAMPLE_SECONDS = 0.02
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _CONFIG_KEYS = ("STORE", "BASE_IRI", "DATASET_FILES", "GRAPHS")
+#: What a query process says once it can take queries.
+READY = b"ready"
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,16 @@ class _QueryProcess:
         self.conn = Connection(parent.detach())
         self.conn.send_bytes(pickle.dumps((config, data_limit)))
         self.killed_for: str | None = None  # "timeout", "memory"… when the parent killed it
+        self.ready = False  # it says so once its imports are done (a third of a second)
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the process has started and can take a query within ``timeout`` s."""
+        if not self.ready and wait([self.conn], max(0.0, timeout)):
+            try:
+                self.ready = self.conn.recv_bytes() == READY
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     @property
     def pid(self) -> int:
@@ -153,9 +181,16 @@ class _QueryProcess:
         return code
 
 
+#: Seconds a query runs on a warm process before it counts as long (module docstring).
+FAST_BUDGET = 0.5
+#: Digests of query texts that went long, remembered per worker.
+_REMEMBERED = 4096
+
+
 class ProcessRunner:
-    """Runs client queries in ``processes`` query processes with the same interface as
-    :class:`spacekg.execution.QueryRunner` (``run_query``).
+    """Runs client queries in query processes with the same interface as
+    :class:`spacekg.execution.QueryRunner` (``run_query``): ``processes`` warm ones, plus
+    up to ``long_slots`` running long queries, ``client_share`` of them per client.
 
     ``memory_limit`` is the bytes this server worker and its query processes may hold
     together; ``timeout`` the default per-query limit in seconds.
@@ -168,12 +203,20 @@ class ProcessRunner:
         processes: int = 2,
         timeout: float = 30.0,
         memory_limit: int = 1 << 30,
+        long_slots: int = 4,
+        client_share: int = 2,
+        fast_budget: float = FAST_BUDGET,
     ) -> None:
         self.timeout = timeout
         self.memory_limit = memory_limit
+        self.long_slots = max(1, long_slots)
+        self.client_share = max(1, min(client_share, self.long_slots))
+        self.fast_budget = fast_budget
         self._config = {key: _plain(config.get(key)) for key in _CONFIG_KEYS}
         self._idle: list[_QueryProcess] = []
         self._busy: set[_QueryProcess] = set()
+        self._long: dict[_QueryProcess, str] = {}  # process → client
+        self._went_long: OrderedDict[bytes, None] = OrderedDict()
         self._size = max(1, processes)
         self._lock = threading.Condition()
         self._started = 0
@@ -203,15 +246,23 @@ class ProcessRunner:
         named_graph_uris: Sequence[str] = (),
         max_rows: int | None = None,
         timeout: float | None = None,
+        client: str = "",
     ) -> Rendered:
         """Evaluate ``sparql`` in a query process and return its serialised answer.
 
         Raises what the evaluation raised (QuerySyntaxError, QueryError…), QueryTimeout at
-        the limit, MemoryLimitExceeded, EngineCrashed, or Overloaded when no process became
-        free within the limit. The limit is kept exactly, by killing the process.
+        the limit, MemoryLimitExceeded, EngineCrashed, Overloaded when no process became
+        free within the limit or every long slot is taken, TooManyRequests when ``client``
+        already runs its share of long queries. The limit is kept exactly, by killing the
+        process.
         """
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
+        digest = hashlib.blake2b(sparql.encode(), digest_size=16).digest()
+        known_long = self._remembered(digest)
+        if known_long:
+            with self._lock:
+                self._admit_long(client)  # judged before it takes a process
         generation = store.generation
         request = _Request(
             sparql, fmt, tuple(default_graph_uris), tuple(named_graph_uris), max_rows, limit,
@@ -219,9 +270,51 @@ class ProcessRunner:
         )
         worker = self._acquire(deadline, limit)
         try:
-            return self._exchange(worker, request, deadline, limit)
+            worker.wait_ready(deadline - time.monotonic())  # a fresh one is still starting
+            if known_long:
+                self._go_long(worker, client, digest)
+            return self._exchange(worker, request, deadline, limit, client, digest)
         finally:
             self._release(worker)
+
+    # -- fair shares ---------------------------------------------------------------------
+
+    def _remembered(self, digest: bytes) -> bool:
+        with self._lock:
+            return digest in self._went_long
+
+    def _admit_long(self, client: str) -> None:
+        """Raise when a long query of ``client`` may not run now (call with the lock)."""
+        mine = sum(1 for owner in self._long.values() if owner == client)
+        if mine >= self.client_share:
+            raise TooManyRequests(
+                f"you already run {mine} long queries on this server, your share; this one "
+                "was stopped. Retry when one of them has ended, or narrow the query"
+            )
+        if len(self._long) >= self.long_slots:
+            raise Overloaded(
+                "the server is busy with long queries and stopped this one; "
+                "try again shortly, or narrow the query"
+            )
+
+    def _go_long(self, worker: _QueryProcess, client: str, digest: bytes) -> None:
+        """Count the query on ``worker`` as long: within the shares it goes on at the lowest
+        CPU priority and a warm process takes its place; otherwise it is stopped."""
+        with self._lock:
+            self._went_long[digest] = None
+            self._went_long.move_to_end(digest)
+            while len(self._went_long) > _REMEMBERED:
+                self._went_long.popitem(last=False)
+            try:
+                self._admit_long(client)
+            except (TooManyRequests, Overloaded):
+                worker.kill("share")
+                raise
+            self._long[worker] = client
+            if not self._idle and len(self._busy) < self._size + self.long_slots:
+                self._idle.append(self._spawn())  # the warm process it took is replaced
+                self._lock.notify_all()
+        _renice(worker.pid, 19)
 
     def _view(self, store: Store, generation: str) -> str | None:
         """The checkpoint of ``generation`` of a store this process writes to (made on first
@@ -247,7 +340,12 @@ class ProcessRunner:
             return str(target)
 
     def _acquire(self, deadline: float, limit: float) -> _QueryProcess:
+        """A process for a query: an idle one, else a new one while there are fewer than
+        ``processes + long_slots`` (no query queues behind others while a slot is free),
+        else the next to come free."""
         with self._lock:
+            if not self._idle and len(self._busy) < self._size + self.long_slots:
+                self._idle.append(self._spawn())
             while not self._idle:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
@@ -256,27 +354,47 @@ class ProcessRunner:
                         f"{limit:g} s limit; try again shortly"
                     )
                 self._lock.wait(remaining)
-            worker = self._idle.pop()
+            # a process that has started (or says so now) first: a fresh one needs a third
+            # of a second to import, which a short query should not wait for
+            started = [w for w in self._idle if w.ready or w.conn.poll()]
+            worker = started[-1] if started else self._idle[-1]
+            self._idle.remove(worker)
             self._busy.add(worker)
             self._lock.notify_all()  # wakes the sampler
             return worker
 
     def _release(self, worker: _QueryProcess) -> None:
+        """Give ``worker`` back, or retire it (dead, killed, niced for good, or one more
+        than the warm pool needs), keeping ``processes`` warm ones."""
         with self._lock:
             self._busy.discard(worker)
-            if worker.killed_for is None and worker.alive():
+            was_long = self._long.pop(worker, None) is not None
+            keep = worker.killed_for is None and worker.alive()
+            if keep and was_long:
+                keep = _renice(worker.pid, 0)
+            keep = keep and len(self._idle) < self._size
+            if keep:
                 self._idle.append(worker)
-            elif not self._closed:
+            if len(self._idle) < self._size and not self._closed:
                 self._idle.append(self._spawn())
             self._lock.notify_all()
+        if not keep:
+            if worker.alive():
+                worker.kill("retired")
+            if worker.process.returncode is None:
+                worker.reap()
 
     def _exchange(
-        self, worker: _QueryProcess, request: _Request, deadline: float, limit: float
+        self, worker: _QueryProcess, request: _Request, deadline: float, limit: float,
+        client: str = "", digest: bytes = b"",
     ) -> Rendered:
         try:
             worker.conn.send_bytes(pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL))
             remaining = deadline - time.monotonic()
-            ready = wait([worker.conn], max(0.0, remaining))  # a death reads as EOF
+            ready = wait([worker.conn], max(0.0, min(remaining, self.fast_budget)))
+            if not ready and worker not in self._long and remaining > self.fast_budget:
+                self._go_long(worker, client, digest)  # may stop it (429/503)
+                ready = wait([worker.conn], max(0.0, deadline - time.monotonic()))
             if ready:
                 outcome, value = pickle.loads(worker.conn.recv_bytes())
                 if outcome == "ok":
@@ -360,6 +478,15 @@ class ProcessRunner:
         return self._started
 
 
+def _renice(pid: int, niceness: int) -> bool:
+    """Set a process's niceness; False when not allowed (raising it back needs privilege)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, niceness)
+    except OSError:
+        return False
+    return True
+
+
 def _signal_name(code: int | None) -> str:
     if code is not None and code < 0:
         try:
@@ -416,8 +543,10 @@ def child_main(fd: int) -> None:
     except netguard.NetworkWallUnavailable as exc:
         log.warning("query process without the network wall: %s", exc)
     from spacekg.results import render
-    from spacekg.serving import open_configured_store
+    from spacekg.stores import OUTSIDE_REFUSED
+    from spacekg.stores.configured import open_configured_store
 
+    conn.send_bytes(READY)
     store: Store | None = None
     generation: str | None = None
     baseline = _rss(os.getpid())
@@ -444,7 +573,9 @@ def child_main(fd: int) -> None:
                 reply = ("ok", render(result, request.fmt, max_rows=request.max_rows))
             except SpaceKGError as exc:
                 reply = ("error", (type(exc).__name__, str(exc), dict(exc.__dict__)))
-            except (ValueError, OSError, RuntimeError) as exc:
+            except OSError:
+                reply = ("error", ("QueryError", OUTSIDE_REFUSED, {}))
+            except (ValueError, RuntimeError) as exc:
                 reply = ("error", ("QueryError", f"query could not be evaluated: {exc}", {}))
             if reply[0] == "ok" or not _STALE.search(reply[1][1]):
                 break

@@ -9,9 +9,16 @@ Choices, and why:
   idle connections, stopped the server answering anyone (issue 11). SpaceKG's own gunicorn
   worker, with a hand-written HTTP parser for speed, is gone: Granian is as fast (see
   ``bench/README.md``). A head must arrive within ``HEADER_READ_TIMEOUT``.
-* One worker process per core (2 here), with ``SPACEKG_THREADS`` (4) threads each for the
+* One worker process per core (2 here), with ``SPACEKG_THREADS`` (32) threads each for the
   WSGI app. Client queries on an on-disk Oxigraph run in each worker's query processes
-  (``sandbox.py``); the worker's own threads only parse, wait and write.
+  (``sandbox.py``); the worker's own threads only parse, wait and write, so they are many
+  and cheap: a request waiting on a long query holds a thread, and a cached answer, a page
+  or a short query must still find one free (with 4, eight heavy queries shut everyone out).
+* HTTP/1.1 only, and every connection must send a complete request head within
+  ``HEADER_READ_TIMEOUT_MS`` (5 s) of opening or of its last answer, or it is closed. In
+  Granian's default auto mode (HTTP/1 or HTTP/2), a connection that never sends a byte waits
+  for protocol detection with no timer at all: 2,000 silent sockets lived for minutes and
+  shut new clients out.
 * The default store is the build's on-disk Oxigraph directory, opened read-only by every
   worker and query process: no worker holds the dataset in its heap and a new one is ready
   in milliseconds. ``--in-memory`` loads the dataset into an in-memory Oxigraph in each
@@ -212,15 +219,21 @@ def _fill_disk_store(directory: Path, nquads: Path | None, graphs: list[tuple[st
         del store
 
 
-#: Milliseconds a client has to send a complete request head.
-HEADER_READ_TIMEOUT_MS = 10_000
+#: Milliseconds a connection may stay silent: to send a complete request head after opening,
+#: or the next one after an answer (keep-alive).
+HEADER_READ_TIMEOUT_MS = 5_000
+#: Connections waiting to be accepted, and connections each worker holds at once.
+BACKLOG = 4096
+BACKPRESSURE = 16_384
+#: Threads per worker for the WSGI app (``SPACEKG_THREADS``).
+DEFAULT_THREADS = 32
 #: The environment variable that carries the app's settings to the worker processes.
 CONFIG_ENV = "SPACEKG_SERVE_CONFIG"
 
 
 def server_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, Any]:
     """Granian's settings: address, workers, threads, timeouts."""
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
 
     env = os.environ
@@ -237,19 +250,49 @@ def server_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str
         if workers and workers > 1:
             log.warning("--writable serves with one worker process (asked for %d)", workers)
         workers = 1
-    threads = int(env.get("SPACEKG_THREADS") or 4)
+    threads = int(env.get("SPACEKG_THREADS") or DEFAULT_THREADS)
     return {
         "address": host,
         "port": int(port),
         "interface": Interfaces.WSGI,
+        "http": HTTPModes.http1,
         "workers": workers or default_workers(),
         "blocking_threads": threads,
         "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         "respawn_failed_workers": True,
         "respawn_interval": 0.5,
-        "backlog": 2048,
+        "backlog": BACKLOG,
+        # connections a worker holds at once, whether they have sent a request or not:
+        # Granian's default (backlog / workers) let 2,100 silent sockets fill both workers,
+        # and the next client waited in the kernel's queue until one timed out
+        "backpressure": BACKPRESSURE,
         "log_access": False,
     }
+
+
+def _raise_file_limit() -> None:
+    """Let the server hold as many sockets as the system allows it (the soft limit is often
+    1,024: a few hundred idle clients would use up the descriptors of a worker)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit from %d", soft)
+
+
+def base_url(args: argparse.Namespace, listening: Listening) -> str:
+    """The public base URL: ``--base-url``, else ``SPACEKG_BASE_URL``, else where the server
+    listens (checked: ConfigError for anything but an http(s) URL)."""
+    from spacekg.http.edge import parse_base_url
+
+    value = getattr(args, "base_url", None) or os.environ.get("SPACEKG_BASE_URL")
+    value = value or listening.home
+    parse_base_url(value)
+    return value if value.endswith("/") else value + "/"
 
 
 def worker_app() -> Flask:
@@ -365,9 +408,11 @@ def main(
     """
     from granian import Granian
 
+    _raise_file_limit()
     config = app_config(args)
     config.setdefault("QUERY_THREADS", int(os.environ.get("SPACEKG_THREADS") or 4))
     options = server_options(args, config)
+    config["BASE_URL"] = base_url(args, Listening(options["address"], options["port"]))
     config["SERVER_WORKERS"] = options["workers"]  # they share MEMORY_LIMIT
     config.pop("EAGER_STORE", None)  # each worker opens its store in worker_app
     os.environ[CONFIG_ENV] = json.dumps(config)

@@ -15,11 +15,9 @@ CACHE_BYTES.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
-from collections.abc import Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
@@ -30,7 +28,10 @@ from spacekg.execution import QueryRunner
 from spacekg.http.answer import QueryContext
 from spacekg.results import Rendered
 from spacekg.sandbox import ProcessRunner, sandboxable
-from spacekg.stores import Store, open_store
+from spacekg.stores import Store
+from spacekg.stores.configured import open_configured_store, parse_graphs, parse_paths
+
+__all__ = ["open_configured_store", "parse_graphs", "parse_paths"]  # also used from here
 
 _KEY = "spacekg"
 
@@ -84,6 +85,8 @@ class Serving:
                 processes=int(self.config["QUERY_PROCESSES"]),
                 timeout=timeout,
                 memory_limit=worker_memory_limit(self.config),
+                long_slots=int(self.config["LONG_QUERY_SLOTS"]),
+                client_share=int(self.config["CLIENT_LONG_QUERIES"]),
             )
         return QueryRunner(
             threads=int(self.config["QUERY_THREADS"]),
@@ -126,71 +129,6 @@ def worker_memory_limit(config: dict[str, Any]) -> int:
     total = parse_size(config["MEMORY_LIMIT"])
     workers = max(1, int(config.get("SERVER_WORKERS") or 1))
     return max(64 << 20, (total - MASTER_RESERVE) // workers)
-
-
-def open_configured_store(config: dict[str, Any]) -> Store:
-    """Open the store named by ``config["STORE"]`` and load the configured files into it.
-
-    Raises ConfigError for an unusable setting and InputError for an unreadable file.
-    """
-    spec = config["STORE"]
-    if isinstance(spec, Store):
-        spec.base_iri = spec.base_iri or config.get("BASE_IRI")
-        return spec
-    if not isinstance(spec, str):
-        raise ConfigError(f"STORE must be a string or a Store, not {type(spec).__name__}")
-    options: dict[str, Any] = {}
-    if spec.startswith("oxigraph:"):
-        options["read_only"] = bool(config.get("STORE_READ_ONLY", True))
-    store = open_store(spec, **options)
-    store.base_iri = config.get("BASE_IRI")
-    for path in parse_paths(config.get("DATASET_FILES")):
-        store.load(path)
-    for iri, path in parse_graphs(config.get("GRAPHS")):
-        store.load(path, iri)
-    return store
-
-
-def parse_paths(value: object) -> list[Path]:
-    """A list of paths from a list or an os.pathsep/newline-separated string."""
-    if not value:
-        return []
-    if isinstance(value, str | Path):
-        text = str(value)
-        items: Iterable[str] = text.replace("\n", os.pathsep).split(os.pathsep)
-    elif isinstance(value, Iterable):
-        items = (str(v) for v in value)
-    else:
-        raise ConfigError(f"expected a list of files, got {value!r}")
-    return [Path(p.strip()) for p in items if str(p).strip()]
-
-
-def parse_graphs(value: object) -> list[tuple[str, Path]]:
-    """``IRI=FILE`` pairs from a dict, a list of pairs or strings, JSON, or a string whose
-    entries are separated by newlines or ';'."""
-    if not value:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith(("{", "[")):
-            try:
-                return parse_graphs(json.loads(text))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"GRAPHS is not valid JSON: {exc}") from exc
-        value = [part for part in text.replace("\n", ";").split(";") if part.strip()]
-    if isinstance(value, dict):
-        return [(str(k), Path(v)) for k, v in value.items()]
-    pairs: list[tuple[str, Path]] = []
-    for item in value:  # type: ignore[attr-defined]
-        if isinstance(item, str):
-            iri, sep, file = item.strip().partition("=")
-            if not sep or not iri or not file:
-                raise ConfigError(f"expected IRI=FILE, got {item!r}")
-            pairs.append((iri, Path(file)))
-        else:
-            iri, file = item
-            pairs.append((str(iri), Path(file)))
-    return pairs
 
 
 def init_app(app: Flask, *, on_runaway: Callable[[str], None] | None = None) -> Serving:

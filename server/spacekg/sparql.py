@@ -1,24 +1,36 @@
-"""What a query asks for, before any engine sees it: its form, a cache key, and safety.
+"""What a request asks for, read as the engines will read it: its form, its cache key, and
+what it is refused for.
 
-A light lexer (comments, strings, IRIs, variables, prefixed names, keywords) is enough to
-tell a query's form and build its cache key — in microseconds, where a full parse with rdflib
-costs 15–25 ms (DESIGN.md §6). The engine parses the query anyway and reports syntax errors
-with their position.
+:func:`analyse` reads a text with :data:`TOKEN`, a lexer of SPARQL's terminals (a comment
+runs to the next ``\\r`` or ``\\n``; strings, IRIs, prefixed names, variables, language tags
+and numbers as the grammar writes them), and every decision is taken on its tokens, never on
+the raw spelling. The two engines differ on codepoint escapes: Oxigraph reads ``\\uHHHH``
+only inside strings and IRIs (as SPARQL 1.2 does), rdflib replaces every escape *anywhere*
+before parsing (as SPARQL 1.1 §19.2 did). So a text with a backslash is read both ways and
+a refusal holds if either reading calls for it:
 
-Refused, whatever the backend: SPARQL Update in a query request (the query endpoint is
-read-only), and ``SERVICE`` and ``LOAD`` anywhere (they would make the server fetch URLs on a
-client's behalf: SSRF). That refusal is decided on the *parsed* request, never on its
-spelling (:func:`refuse_outbound`): a request whose text — after SPARQL's ``\\uHHHH`` escapes
-are expanded, as every engine does before parsing — nowhere holds the letters of the keyword
-cannot contain the operation, and needs no parse; any other is parsed with rdflib's SPARQL
-grammar and its syntax tree searched for a ``SERVICE`` pattern or a ``LOAD`` operation. A
-request that parser cannot read is refused too. The second wall, for a parser that disagrees
-with the engine, is :mod:`spacekg.netguard`: the processes that evaluate client SPARQL cannot
-open a network socket at all.
+* **SERVICE and LOAD** are refused (they would make the server fetch URLs on a client's
+  behalf: SSRF). SPARQL has no bare identifiers: outside strings, IRIs, names and comments a
+  word is a keyword, so the operation is in the request exactly when a ``SERVICE`` (or
+  ``LOAD``) keyword token is. Where the lexer takes ``<a>`` for an IRI that an engine reads
+  as "less than", no operation can hide inside: an IRI holds no space, ``<``, ``{`` or
+  quote, and ``SERVICE``/``LOAD`` need one of them to name their target. The second wall,
+  for anything the lexer and an engine still read differently, is :mod:`spacekg.netguard`:
+  processes that evaluate client SPARQL cannot open a socket at all.
+* **Nesting** past :data:`MAX_NESTING` levels of ``(``, ``{``, ``[`` or ``<<`` is answered
+  400 before any parser sees it (Oxigraph's parser and evaluator recurse, and overflow their
+  stack from a few thousand levels).
+* **The cache key** is the token sequence with each run of whitespace or comments written as
+  one space, and nothing added where the text had nothing: ``{56}`` and ``{5 6}``, ``0.5``
+  and ``0 .5`` stay apart, while re-indented copies of a query share their answer. Only
+  whitespace *between* tokens is folded, so two texts share a key only if the engine reads the
+  same token sequence. A text with a quote that opens no string, a backslash outside strings
+  and names, or any ``\\uHHHH`` escape (rdflib expands it, and the expansion may open a
+  string where Oxigraph's reading has whitespace) is keyed as it is, unfolded.
 
-Very deep nesting (thousands of ``(``, ``{`` or ``[``) overflows the engine's stack
-(Oxigraph's parser and evaluator recurse); :data:`MAX_NESTING` levels are answered 400 before
-any parser sees the request.
+A full parse with rdflib costs 15–25 ms; the lexer costs microseconds. Analyses of short
+texts are memoised (UIs and crawlers repeat queries); long texts are not, so a flood of
+distinct 1 MB queries cannot grow the memo.
 
 ``FROM``/``FROM NAMED`` are allowed: both backends resolve them against graphs already in the
 dataset and never fetch (rdflib's fetching is switched off in :mod:`spacekg.stores.memory`).
@@ -26,10 +38,11 @@ dataset and never fetch (rdflib's fetching is switched off in :mod:`spacekg.stor
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacekg.errors import (
     BadRequest,
@@ -44,128 +57,51 @@ QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
 )
+#: Functions whose value changes from one evaluation to the next: such answers are not kept.
+VOLATILE_FUNCTIONS = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 
-#: The light SPARQL lexer (comments, strings, IRIs, variables, words) shared with prologue.
+_HEX = "[0-9A-Fa-f]"
+_ECHAR_OR_CHAR = r"\\."  # an escape (ECHAR, or UCHAR's head: the engine checks which)
+_PN_CHARS = r"\w\-\u00B7\u0300-\u036F\u203F\u2040"
+_PLX = rf"%{_HEX}{_HEX}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_LOCAL_FIRST = rf"(?:[\w:]|{_PLX})"
+_LOCAL_MORE = rf"(?:[{_PN_CHARS}.:]|{_PLX})"
+_LOCAL_LAST = rf"(?:[{_PN_CHARS}:]|{_PLX})"
+_PN_LOCAL = rf"{_LOCAL_FIRST}(?:{_LOCAL_MORE}*{_LOCAL_LAST})?"
+_PN_PREFIX = rf"[^\W\d_](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+
+#: The SPARQL lexer (see the module docstring). Kinds: ws,
+#: comment, string, iri, var, bnode, pname (prefixed name or bare ``prefix:``), word
+#: (keyword, function name, ``a``, true/false), langtag, number, other (one character).
 TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][^\s(){}\[\],;.<>=!&|+*/^"'#]+)
-  | (?P<word>[^\W\d][\w\-]*(?::[^\s(){}\[\],;<>"'#^]*)?|:[^\s(){}\[\],;<>"'#^]*)
+    rf"""
+    (?P<ws>[\x20\t\r\n]+)
+  | (?P<comment>\#[^\r\n]*)
+  | (?P<string>'''(?:(?:''?)?(?:[^'\\]|{_ECHAR_OR_CHAR}))*'''
+              |\"\"\"(?:(?:""?)?(?:[^"\\]|{_ECHAR_OR_CHAR}))*\"\"\"
+              |'(?:[^'\\\n\r]|{_ECHAR_OR_CHAR})*'
+              |"(?:[^"\\\n\r]|{_ECHAR_OR_CHAR})*")
+  | (?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|\\u{_HEX}{{4}}|\\U{_HEX}{{8}})*>)
+  | (?P<var>[?$][{_PN_CHARS}]+)
+  | (?P<bnode>_:[\w](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)
+  | (?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
+  | (?P<number>[0-9]*\.[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.?[0-9]*[eE][+-]?[0-9]+|[0-9]+)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
 
+_ABSOLUTE = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
 
-@dataclass(frozen=True)
-class QueryInfo:
-    """A query's form (SELECT, ASK, CONSTRUCT, DESCRIBE), its normalised text, and whether
-    it names its own dataset with FROM / FROM NAMED."""
-
-    form: str
-    normalised: str
-    has_dataset_clause: bool = False
-
-    @property
-    def returns_graph(self) -> bool:
-        return self.form in {"CONSTRUCT", "DESCRIBE"}
-
-
-@functools.lru_cache(maxsize=1024)
-def inspect_query(text: str) -> QueryInfo:
-    """Classify a query and refuse what the endpoint does not do.
-
-    Raises :class:`UpdateRefused` for SPARQL Update, :class:`UnsafeQuery` for ``SERVICE``
-    (:func:`refuse_outbound`), :class:`QueryTooComplex` past :data:`MAX_NESTING`,
-    :class:`QuerySyntaxError` when no query form can be found at all. Memoised: UIs and
-    crawlers repeat the same queries (errors are raised afresh each time, never cached).
-    """
-    check_nesting(text)
-    form: str | None = None
-    has_from = False
-    parts: list[str] = []
-    expect_prologue_arg = 0
-    for match in TOKEN.finditer(text):
-        kind = match.lastgroup
-        value = match.group()
-        if kind in ("ws", "comment"):
-            continue
-        parts.append(value)
-        if kind != "word" or ":" in value:
-            if expect_prologue_arg:
-                expect_prologue_arg -= 1
-            continue
-        keyword = value.upper()
-        if form is not None:
-            has_from = has_from or keyword == "FROM"
-            continue
-        if expect_prologue_arg:
-            expect_prologue_arg -= 1
-            continue
-        if keyword in ("BASE", "VERSION"):  # VERSION "1.2": SPARQL 1.2's version directive
-            expect_prologue_arg = 1
-        elif keyword == "PREFIX":
-            expect_prologue_arg = 2
-        elif keyword in QUERY_FORMS:
-            form = keyword
-        elif keyword in UPDATE_KEYWORDS:
-            raise UpdateRefused(
-                f"{keyword} is SPARQL Update: this endpoint is read-only and answers queries "
-                "(SELECT, ASK, CONSTRUCT, DESCRIBE) only"
-            )
-        else:
-            line, column = _position(text, match.start())
-            raise QuerySyntaxError(
-                f"error at {line}:{column}: expected SELECT, ASK, CONSTRUCT or DESCRIBE, "
-                f"found {value!r}",
-                line=line,
-                column=column,
-            )
-    if form is None:
-        raise QuerySyntaxError("empty query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
-    refuse_outbound(text, update=False)
-    return QueryInfo(form, " ".join(parts), has_from)
-
-
-#: Deepest nesting of ``(``, ``{`` and ``[`` accepted. Real queries stay under 20 levels;
-#: Oxigraph overflows its stack somewhere between 1,000 and 3,000 (SIGSEGV), rdflib's parser
-#: raises RecursionError far sooner.
-MAX_NESTING = 100
-
-_OPEN = frozenset("({[")
-_CLOSE = frozenset(")}]")
-
-
-def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
-    """Raise :class:`QueryTooComplex` when brackets outside strings, IRIs and comments nest
-    deeper than ``limit`` (after escape expansion, as the engine reads the text)."""
-    depth = 0
-    for match in TOKEN.finditer(expand_escapes(text)):
-        if match.lastgroup != "other":
-            continue
-        char = match.group()
-        if char in _OPEN:
-            depth += 1
-            if depth > limit:
-                raise QueryTooComplex(
-                    f"the request nests brackets more than {limit} levels deep; "
-                    f"SpaceKG accepts at most {limit} (flatten the query)"
-                )
-        elif char in _CLOSE:
-            depth -= 1
-
-
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_ESCAPE = re.compile(rf"\\u({_HEX}{{4}})|\\U({_HEX}{{8}})")
 
 
 def expand_escapes(text: str) -> str:
-    """The text as a SPARQL parser reads it: ``\\uHHHH`` and ``\\UHHHHHHHH`` replaced by the
-    characters they stand for, everywhere (SPARQL 1.1 §19.2). An escape past U+10FFFF or
-    a surrogate is kept as written (the engine refuses it)."""
+    """The text as rdflib's parser reads it: ``\\uHHHH`` and ``\\UHHHHHHHH`` replaced by the
+    characters they stand for, everywhere (SPARQL 1.1 §19.2), in one pass.
+    An escape past U+10FFFF or a surrogate is kept as written (the engine refuses it)."""
     if "\\" not in text:
         return text
 
@@ -178,93 +114,245 @@ def expand_escapes(text: str) -> str:
     return _ESCAPE.sub(expand, text)
 
 
-#: Operations that fetch from elsewhere, by the keyword that must be spelt to use them and
-#: the name of their node in rdflib's syntax tree.
-_OUTBOUND = {"service": "ServiceGraphPattern", "load": "Load"}
+#: Deepest nesting of ``(``, ``{``, ``[`` and ``<<`` accepted. Real queries stay under 20
+#: levels; Oxigraph overflows its stack somewhere between 1,000 and 3,000 (SIGSEGV).
+MAX_NESTING = 100
 
 
-@functools.lru_cache(maxsize=1024)
-def refuse_outbound(text: str, *, update: bool) -> None:
-    """Raise :class:`UnsafeQuery` when the query (or update) contains ``SERVICE`` (or
-    ``LOAD``), decided on its parse; :class:`QueryError` when it cannot be parsed for that.
+@dataclass(frozen=True)
+class Analysis:
+    """What one reading of a request found (see the module docstring)."""
 
-    Memoised: the answer for a text never changes (an exception is raised afresh).
+    #: the first keyword after the prologue (SELECT, ASK…, INSERT, LOAD…), or None
+    form: str | None
+    #: where that keyword (or the first unexpected token) starts, as (line, column)
+    form_position: tuple[int, int]
+    #: the unexpected token met where a form was expected, if any
+    unexpected: str | None
+    #: the cache key text (tokens, whitespace runs folded to one space)
+    key: str
+    #: keywords of operations that reach outside the dataset: {"SERVICE", "LOAD"} ∩ found
+    outbound: frozenset[str]
+    #: deepest bracket nesting
+    depth: int
+    #: FROM / FROM NAMED present
+    has_dataset_clause: bool
+    #: a relative IRI or an IRI()/URI() call: a base IRI matters
+    needs_base: bool
+    #: a function whose value changes per evaluation (NOW, RAND…)
+    volatile: bool
+    #: CLEAR/DROP of ALL or NAMED, as ("CLEAR", "ALL"), if present
+    clears_all: tuple[str, str] | None
+
+
+def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
+    """Read the expanded ``text`` once; the analysis and the (kind, value) tokens."""
+    tokens: list[tuple[str, str]] = []
+    key: list[str] = []
+    spaced = False
+    stray_quote = False
+    depth = max_depth = 0
+    previous_value = ""
+    found_outbound: set[str] = set()
+    has_from = needs_base = volatile = False
+    clears: tuple[str, str] | None = None
+    form: str | None = None
+    unexpected: str | None = None
+    form_offset = 0
+    expect_prologue_arg = 0
+    pending_clear: str | None = None
+    for match in TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        value = match.group()
+        if kind in ("ws", "comment"):
+            spaced = True
+            continue
+        if key and spaced:
+            key.append(" ")
+        key.append(value)
+        spaced = False
+        if kind == "other":
+            if value in "({[" or (value == "<" and previous_value == "<"):
+                depth += 1
+                max_depth = max(max_depth, depth)
+            elif value in ")}]" or (value == ">" and previous_value == ">"):
+                depth -= 1
+            elif value in "\"'\\":
+                stray_quote = True  # the engine refuses it, or rdflib expands it
+        elif kind == "iri" and not _ABSOLUTE.match(value):
+            needs_base = True
+        elif kind == "word":
+            word = value.upper()
+            if word in ("SERVICE", "LOAD"):
+                found_outbound.add(word)
+            elif word == "FROM":
+                has_from = True
+            elif word in ("IRI", "URI"):
+                needs_base = True
+            elif word in VOLATILE_FUNCTIONS:
+                volatile = True
+            if pending_clear is not None and word in ("ALL", "NAMED"):
+                clears = clears or (pending_clear, word)
+            pending_clear = word if word in ("CLEAR", "DROP") else (
+                pending_clear if word == "SILENT" else None
+            )
+        else:
+            pending_clear = None
+        if form is None and unexpected is None:
+            if expect_prologue_arg:
+                expect_prologue_arg -= 1
+            elif kind == "word" and value.upper() in ("BASE", "VERSION"):
+                expect_prologue_arg = 1
+            elif kind == "word" and value.upper() == "PREFIX":
+                expect_prologue_arg = 2
+            elif kind == "word":
+                form = value.upper()
+                form_offset = match.start()
+            else:
+                unexpected = value
+                form_offset = match.start()
+        tokens.append((kind, value))
+        previous_value = value
+    analysis = Analysis(
+        form=form,
+        form_position=_position(text, form_offset),
+        unexpected=unexpected,
+        key=text.strip() if stray_quote else "".join(key),
+        outbound=frozenset(found_outbound),
+        depth=max_depth,
+        has_dataset_clause=has_from,
+        needs_base=needs_base,
+        volatile=volatile,
+        clears_all=clears,
+    )
+    return analysis, tokens
+
+
+def _read(text: str) -> Analysis:
+    """Oxigraph's reading of ``text``, with what rdflib's reading (escapes expanded first)
+    adds to the refusals."""
+    analysis = _lex(text)[0]
+    expanded = expand_escapes(text)
+    if expanded == text:
+        return analysis
+    other = _lex(expanded)[0]
+    return replace(
+        analysis,
+        key=text.strip(),  # an escape may open a string in rdflib's reading: fold nothing
+        outbound=analysis.outbound | other.outbound,
+        depth=max(analysis.depth, other.depth),
+        clears_all=analysis.clears_all or other.clears_all,
+    )
+
+
+class _Memo:
+    """Analyses of short texts, least recently used first out; bounded by entries, and by
+    text length per entry (long texts are analysed afresh), so at most about
+    ``entries × 2 × max_chars`` characters are held."""
+
+    def __init__(self, entries: int = 1024, max_chars: int = 8192) -> None:
+        self.entries = entries
+        self.max_chars = max_chars
+        self._items: OrderedDict[str, Analysis] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Analysis:
+        if len(text) > self.max_chars:
+            return _read(text)
+        with self._lock:
+            found = self._items.get(text)
+            if found is not None:
+                self._items.move_to_end(text)
+                return found
+        found = _read(text)
+        with self._lock:
+            self._items[text] = found
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+        return found
+
+
+_MEMO = _Memo()
+
+
+def analyse(text: str) -> Analysis:
+    """The one reading of ``text`` (memoised for short texts)."""
+    return _MEMO.get(text)
+
+
+@dataclass(frozen=True)
+class QueryInfo:
+    """A query's form (SELECT, ASK, CONSTRUCT, DESCRIBE) and what the rest needs of it."""
+
+    form: str
+    normalised: str
+    has_dataset_clause: bool = False
+    volatile: bool = False
+
+
+def inspect_query(text: str) -> QueryInfo:
+    """Classify a query and refuse what the endpoint does not do.
+
+    Raises :class:`QueryTooComplex` past :data:`MAX_NESTING`, :class:`UnsafeQuery` for
+    ``SERVICE``, :class:`UpdateRefused` for SPARQL Update, :class:`QuerySyntaxError` when no
+    query form can be found at all.
     """
-    keywords = ("service", "load") if update else ("service",)
-    folded = expand_escapes(text).casefold()
-    if not any(keyword in folded for keyword in keywords):
-        return  # the keyword is nowhere in the text: the operation cannot be in the request
-    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-    from rdflib.plugins.sparql.parserutils import CompValue
+    analysis = analyse(text)
+    _refuse_nesting(analysis)
+    _refuse_outbound(analysis, ("SERVICE",))  # LOAD is an update: refused as one below
+    form = analysis.form
+    if form in QUERY_FORMS:
+        return QueryInfo(form, analysis.key, analysis.has_dataset_clause, analysis.volatile)
+    if form in UPDATE_KEYWORDS:
+        raise UpdateRefused(
+            f"{form} is SPARQL Update: this endpoint is read-only and answers queries "
+            "(SELECT, ASK, CONSTRUCT, DESCRIBE) only"
+        )
+    if form is None and analysis.unexpected is None:
+        raise QuerySyntaxError("empty query: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+    line, column = analysis.form_position
+    found = analysis.unexpected if form is None else form
+    raise QuerySyntaxError(
+        f"error at {line}:{column}: expected SELECT, ASK, CONSTRUCT or DESCRIBE, "
+        f"found {found!r}",
+        line=line,
+        column=column,
+    )
 
-    try:
-        tree: object = parseUpdate(text) if update else parseQuery(text)
-    except RecursionError:
+
+def _refuse_nesting(analysis: Analysis) -> None:
+    if analysis.depth > MAX_NESTING:
         raise QueryTooComplex(
-            "the request is too deeply nested for SpaceKG's safety check; flatten it"
-        ) from None
-    except Exception as exc:  # pyparsing's ParseException, or rdflib's own errors
-        raise QuerySyntaxError(
-            f"the request mentions {' or '.join(k.upper() for k in keywords)} and SpaceKG's "
-            f"safety check could not parse it, so it is refused: {exc}"
-        ) from None
-    found = _tree_names(tree, CompValue)
+            f"the request nests brackets more than {MAX_NESTING} levels deep; "
+            f"SpaceKG accepts at most {MAX_NESTING} (flatten the query)"
+        )
+
+
+def _refuse_outbound(analysis: Analysis, keywords: Sequence[str]) -> None:
     for keyword in keywords:
-        if _OUTBOUND[keyword] in found:
+        if keyword in analysis.outbound:
             raise UnsafeQuery(
-                f"{keyword.upper()} is refused: this endpoint does not fetch other documents "
+                f"{keyword} is not allowed: this endpoint does not fetch other documents "
                 "or query other endpoints on a client's behalf"
             )
 
 
-def _tree_names(root: object, comp_value: type) -> set[str]:
-    """The names of every node in rdflib's syntax tree (iteratively: no recursion limit)."""
-    names: set[str] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, comp_value):
-            names.add(node.name)  # type: ignore[attr-defined]
-            stack.extend(node.values())  # type: ignore[attr-defined]
-        elif isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list | tuple) or type(node).__name__ == "ParseResults":
-            stack.extend(node)  # type: ignore[attr-defined]
-    return names
+def check_nesting(text: str) -> None:
+    """Raise :class:`QueryTooComplex` when brackets nest deeper than :data:`MAX_NESTING`."""
+    _refuse_nesting(analyse(text))
 
 
-@functools.lru_cache(maxsize=1024)
 def declares_dataset(text: str) -> bool:
     """True when the query has FROM or FROM NAMED (outside strings, IRIs and comments)."""
-    for match in TOKEN.finditer(text):
-        if match.lastgroup == "word" and match.group().upper() == "FROM":
-            return True
-    return False
+    return analyse(text).has_dataset_clause
 
 
-_SCHEME = re.compile(r"<[A-Za-z][A-Za-z0-9+.\-]*:")
-
-
-@functools.lru_cache(maxsize=1024)
 def needs_base_iri(text: str) -> bool:
     """True when the query has something a base IRI resolves: a relative IRI (``<id/x>``,
     ``<>``) or an ``IRI()``/``URI()`` call. Oxigraph takes a tenth of a millisecond more per
     query when given a base, a third of a point lookup, so it is given one only when needed.
     """
-    for match in TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind == "iri" and not _SCHEME.match(match.group()):
-            return True
-        if kind == "word" and match.group().upper() in ("IRI", "URI"):
-            return True
-    return False
-
-
-def inspect_update(text: str) -> None:
-    """An update request is always refused; raise the read-only answer."""
-    raise UpdateRefused(
-        "this endpoint is read-only: SPARQL Update is not accepted (no update operation exists)"
-    )
+    return analyse(text).needs_base
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -277,35 +365,20 @@ def check_update(text: str, *, allow_clear_all: bool = False) -> None:
     """Refuse the parts of SPARQL Update that reach outside the dataset or wipe it.
 
     ``LOAD`` fetches a URL and ``SERVICE`` queries another endpoint, both on the client's
-    behalf (SSRF): raise :class:`UnsafeQuery` for either, found on the parsed update
-    (:func:`refuse_outbound`); :class:`QueryTooComplex` past :data:`MAX_NESTING`;
-    :class:`WriteForbidden` for ``CLEAR``/``DROP`` of ``ALL`` or ``NAMED`` graphs unless
-    ``allow_clear_all``.
+    behalf (SSRF): raise :class:`UnsafeQuery` for either; :class:`QueryTooComplex` past
+    :data:`MAX_NESTING`; :class:`WriteForbidden` for ``CLEAR``/``DROP`` of ``ALL`` or
+    ``NAMED`` graphs unless ``allow_clear_all``.
     """
-    check_nesting(text)
-    refuse_outbound(text, update=True)
-    if allow_clear_all:
-        return
-    folded = expand_escapes(text).casefold()
-    if not (("clear" in folded or "drop" in folded) and ("all" in folded or "named" in folded)):
-        return  # neither operation can be in the request
-    from rdflib.plugins.sparql.parser import parseUpdate
-
-    try:
-        operations = parseUpdate(text).request
-    except Exception as exc:  # pyparsing's ParseException, or rdflib's own errors
-        raise QuerySyntaxError(
-            f"the update mentions CLEAR or DROP and SpaceKG's safety check could not parse "
-            f"it, so it is refused: {exc}"
-        ) from None
-    for operation in operations:
-        target = operation.get("graphiri")
-        if operation.name in ("Clear", "Drop") and target in ("ALL", "NAMED"):
-            raise WriteForbidden(
-                f"{operation.name.upper()} {target} would empty every graph, the report's "
-                "included; it is refused (name the graphs to clear, or start the server with "
-                "--allow-clear-all)"
-            )
+    analysis = analyse(text)
+    _refuse_nesting(analysis)
+    _refuse_outbound(analysis, ("SERVICE", "LOAD"))
+    if analysis.clears_all is not None and not allow_clear_all:
+        operation, target = analysis.clears_all
+        raise WriteForbidden(
+            f"{operation} {target} would empty every graph, the report's "
+            "included; it is refused (name the graphs to clear, or start the server with "
+            "--allow-clear-all)"
+        )
 
 
 def add_using(

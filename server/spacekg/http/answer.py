@@ -54,9 +54,11 @@ def answer_query(
     *,
     accept: str | None,
     if_none_match: str | None,
+    client: str = "",
 ) -> Answer:
     """The answer to ``protocol.query`` (which must be set): 200, or 304 when the client's
-    copy is current. SpaceKG's prefixes are predeclared (``prologue.py``). Raises
+    copy is current. ``client`` (its address) is whose share a long query counts against.
+    SpaceKG's prefixes are predeclared (``prologue.py``). Raises
     QuerySyntaxError (one line naming an undeclared prefix, when that is what is wrong),
     UnsafeQuery, NotAcceptable, QueryTimeout…."""
     assert protocol.query is not None
@@ -65,7 +67,7 @@ def answer_query(
     prepared = predeclare(protocol.query)
     try:
         return _answer(context, protocol, prepared.text, accept=accept,
-                       if_none_match=if_none_match)
+                       if_none_match=if_none_match, client=client)
     except QueryError as exc:
         explained = prepared.explain(exc)
         if explained is exc:
@@ -80,6 +82,7 @@ def _answer(
     *,
     accept: str | None,
     if_none_match: str | None,
+    client: str,
 ) -> Answer:
     """:func:`answer_query` for the text the engine gets (predeclared prefixes added)."""
     info = inspect_query(query)
@@ -88,6 +91,7 @@ def _answer(
     key = cache_key(
         store.generation,
         info.normalised,
+        volatile=info.volatile,
         default_graphs=protocol.default_graph_uris,
         named_graphs=protocol.named_graph_uris,
         media_type=fmt.media_type,
@@ -104,6 +108,7 @@ def _answer(
             default_graph_uris=protocol.default_graph_uris,
             named_graph_uris=protocol.named_graph_uris,
             max_rows=context.max_rows,
+            client=client,
         )
         if key is not None:
             context.cache.put(key, rendered)

@@ -34,6 +34,7 @@ STATUS: dict[type[BaseException], int] = {
     e.NotAcceptable: 406,
     e.QueryTimeout: 503,
     e.Overloaded: 503,
+    e.TooManyRequests: 429,
     e.MemoryLimitExceeded: 503,
     e.EngineCrashed: 500,
     e.Unauthorized: 401,
@@ -95,6 +96,7 @@ def register_error_handlers(app: Flask) -> None:
             details["available"] = list(exc.available)
         if status >= 500 and not isinstance(
             exc, e.QueryTimeout | e.Overloaded | e.MemoryLimitExceeded | e.EngineCrashed
+            | e.TooManyRequests
         ):  # those are logged where they happen, with their cause
             log.exception("request failed: %s", exc)
         title = _TITLES.get(status, "Error")
@@ -103,8 +105,8 @@ def register_error_handlers(app: Flask) -> None:
         response = error_response(status, title, str(exc), **details)
         if isinstance(exc, e.Unauthorized):
             response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
-        if isinstance(exc, e.Overloaded):
-            response.headers["Retry-After"] = "1"
+        if isinstance(exc, e.Overloaded | e.TooManyRequests):
+            response.headers["Retry-After"] = RETRY_AFTER[type(exc)]
         return response
 
     @app.errorhandler(HTTPException)
@@ -125,6 +127,9 @@ def register_error_handlers(app: Flask) -> None:
 
 
 BEARER_CHALLENGE = 'Bearer realm="spacekg"'
+#: Seconds a client should wait before asking again: a busy server frees a process within a
+#: second; a client's long queries last up to the time limit.
+RETRY_AFTER = {e.Overloaded: "1", e.TooManyRequests: "5"}
 
 
 def _rejected(exc: e.WriteRejected, details: dict[str, object]) -> Response:
@@ -161,6 +166,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not Found",
     406: "Not Acceptable",
+    429: "Too Many Requests",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",

@@ -60,6 +60,14 @@ class ReplayKey:
     accept: str
     origin: str
 
+    @property
+    def nbytes(self) -> int:
+        """What the key costs to keep (a URL or body may be a 1 MB query)."""
+        return (
+            len(self.query_string) + len(self.body) + len(self.content_type)
+            + len(self.accept) + len(self.origin) + 200
+        )
+
 
 @dataclass(frozen=True)
 class StoredAnswer:
@@ -133,6 +141,7 @@ class QueryLane:
                 protocol,
                 accept=environ.get("HTTP_ACCEPT"),
                 if_none_match=environ.get("HTTP_IF_NONE_MATCH"),
+                client=environ.get("REMOTE_ADDR", ""),
             )
         except SpaceKGError as exc:
             environ[ERROR_KEY] = exc

@@ -46,6 +46,7 @@ def endpoint() -> Response:
         protocol,
         accept=request.headers.get("Accept"),
         if_none_match=request.headers.get("If-None-Match"),
+        client=request.remote_addr or "",
     )
     return Response(answer.body, answer.status, headers=answer.headers)
 

@@ -24,6 +24,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from spacekg.errors import QueryError
+
+#: What a client is told when an engine failed to reach a file or the network (the sandbox
+#: refuses both); the system's own message would describe the sandbox, not the query.
+OUTSIDE_REFUSED = (
+    "the query could not be evaluated: it asked the engine to reach something outside the "
+    "dataset (a file or another server), which this endpoint does not do"
+)
+
+
+def evaluation_error(exc: Exception) -> QueryError:
+    """The client's error for an engine's failure while evaluating: an ``OSError`` (a refused
+    connection or file) says so in plain words, anything else passes the engine's message."""
+    if isinstance(exc, OSError):
+        return QueryError(OUTSIDE_REFUSED)
+    return QueryError(f"query evaluation failed: {exc}")
+
+
 # An RDF term from rdflib or pyoxigraph (see the module docstring).
 Term = Any
 Triple = tuple[Term, Term, Term]

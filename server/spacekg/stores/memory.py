@@ -27,6 +27,7 @@ from spacekg.stores import (
     QueryResult,
     SolutionsResult,
     Store,
+    evaluation_error,
     guess_rdf_format,
     source_token,
 )
@@ -83,7 +84,7 @@ class MemoryStore(Store):
         try:
             result = self._dataset.query(prepared)
         except Exception as exc:
-            raise QueryError(f"query evaluation failed: {exc}") from exc
+            raise evaluation_error(exc) from exc
         if result.type == "ASK":
             return BooleanResult(bool(result.askAnswer))
         if result.type == "SELECT":

@@ -21,7 +21,7 @@ from typing import IO
 
 import pyoxigraph as ox
 
-from spacekg.errors import InputError, QueryError, QuerySyntaxError
+from spacekg.errors import InputError, QuerySyntaxError
 from spacekg.rq import load_query
 from spacekg.sparql import declares_dataset, needs_base_iri
 from spacekg.stores import (
@@ -32,6 +32,7 @@ from spacekg.stores import (
     QueryResult,
     SolutionsResult,
     Store,
+    evaluation_error,
     guess_rdf_format,
     source_token,
 )
@@ -105,7 +106,7 @@ class OxigraphStore(Store):
             except SyntaxError as exc:
                 raise _syntax_error(str(exc)) from exc
             except (ValueError, OSError) as exc:
-                raise QueryError(f"query could not be evaluated: {exc}") from exc
+                raise evaluation_error(exc) from exc
 
         result = evaluate()
         if isinstance(result, ox.QueryBoolean):
@@ -250,8 +251,8 @@ class _Answer:
         )
         try:
             answer.serialize(output, format=fmt)  # type: ignore[attr-defined]
-        except (ValueError, SyntaxError) as exc:
-            raise QueryError(f"query evaluation failed: {exc}") from exc
+        except (ValueError, SyntaxError, OSError) as exc:
+            raise evaluation_error(exc) from exc
 
     def rows(self, width: int) -> Iterator[tuple]:  # type: ignore[type-arg]
         solutions = self._take()
@@ -278,7 +279,7 @@ def _guarded(items: Iterator[tuple]) -> Iterator[tuple]:  # type: ignore[type-ar
     try:
         yield from items
     except (ValueError, OSError, SyntaxError) as exc:
-        raise QueryError(f"query evaluation failed: {exc}") from exc
+        raise evaluation_error(exc) from exc
 
 
 def _native_load(path: Path, graph: str | None) -> bool:
