@@ -86,6 +86,10 @@ DEFAULTS: dict[str, Any] = {
     # longest literal a write may store, most quads one write may change
     "WRITE_MAX_LITERAL_CHARS": 100_000,
     "WRITE_MAX_QUADS": 200_000,
+    # seconds an update (or an upload's parse) may run, and the bytes its process may hold
+    # (0: a quarter of the worker's share of MEMORY_LIMIT); past either it is stopped
+    "WRITE_TIMEOUT": 10.0,
+    "WRITE_MEMORY": 0,
 }
 
 

@@ -163,3 +163,8 @@ class WriteRejected(ValidationFailed):
 
 class GraphNotFound(UnknownResource):
     """The Graph Store Protocol names a graph the dataset does not hold (HTTP 404)."""
+
+
+class UnprocessableWrite(SpaceKGError):
+    """A write carries data SpaceKG cannot check, so it is refused before SHACL (HTTP 422):
+    a literal that is not a value of its datatype, an RDF 1.2 triple term."""

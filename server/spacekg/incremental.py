@@ -514,6 +514,17 @@ class IncrementalValidator:
             self.data.remove(t)
         for t in added:
             self.data.add(t)
+        try:
+            return self._validate(added, removed, foci, reason)
+        except BaseException:
+            for t in added:  # a failure inside validation must not leave the change behind
+                self.data.remove(t)
+            for t in removed:
+                self.data.add(t)
+            raise
+
+    def _validate(self, added: set, removed: set, foci: set[Node], reason: str) -> Outcome:
+        """Validate the mirror (the change applied) in full or around ``foci``."""
         if not reason:
             assert self.reach is not None
             for triple in added | removed:

@@ -317,6 +317,9 @@ def worker_app() -> Flask:
         app.wsgi_app = accesslog.AccessLog(app.wsgi_app)  # type: ignore[method-assign]
     try:
         get_serving(app).store()
+        from spacekg.http.writes import recover_at_start
+
+        recover_at_start(app)  # the audit log and the store agree before any request
     except SpaceKGError as exc:
         log.error("%s", exc)
         raise SystemExit(3) from None

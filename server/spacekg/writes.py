@@ -51,28 +51,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
+import spacekg.uploads  # noqa: F401 - quiets rdflib's conversion warnings
 from spacekg.errors import (
-    BadRequest,
     ConfigError,
     GraphNotFound,
-    QueryError,
-    QuerySyntaxError,
     RequestTooLarge,
     SpaceKGError,
     Unauthorized,
+    UnprocessableWrite,
     UnsupportedMediaType,
     WriteForbidden,
     WriteRejected,
 )
 from spacekg.incremental import IncrementalValidator
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
-from spacekg.prologue import undefined_prefix
 from spacekg.reasoning import close_store, from_ox, refresh_inferred
 from spacekg.sparql import add_using, check_update
 from spacekg.stores import Store
+from spacekg.update_process import (
+    UPDATE_TIMEOUT,
+    Limits,
+    Operation,
+    UpdateProcess,
+    protected_message,
+)
 from spacekg.validate import ValidationReport, ValidationResult
 
 log = logging.getLogger(__name__)
@@ -205,6 +210,9 @@ class WriteGate:
         allow_clear_all: bool = False,
         max_literal_chars: int = MAX_LITERAL_CHARS,
         max_write_quads: int = MAX_WRITE_QUADS,
+        update_timeout: float = UPDATE_TIMEOUT,
+        update_memory: int = 512 << 20,
+        tree_limit: int | None = None,
     ) -> None:
         native = getattr(store, "native", None)
         if not isinstance(native, ox.Store) or getattr(store, "read_only", False):
@@ -226,7 +234,15 @@ class WriteGate:
         self.allow_clear_all = allow_clear_all
         self.max_literal_chars = max_literal_chars
         self.max_write_quads = max_write_quads
+        #: where updates and uploads are evaluated: a process with a time limit and a
+        #: memory share (``update_process.py``)
+        self.runner = UpdateProcess(timeout=update_timeout, memory_limit=update_memory,
+                                    tree_limit=tree_limit)
         self._recover()
+
+    def close(self) -> None:
+        """Stop the update process (a server's end; tests)."""
+        self.runner.close()
 
     @property
     def native(self) -> ox.Store:
@@ -265,34 +281,38 @@ class WriteGate:
         WriteForbidden for CLEAR/DROP ALL or NAMED (unless ``allow_clear_all``)."""
         check_update(sparql, allow_clear_all=self.allow_clear_all)
         text = add_using(sparql, using_graph_uris, using_named_graph_uris)
-        base = self.store.base_iri
+        operation = Operation("update", text=text, original=sparql,
+                              base_iri=self.store.base_iri)
+        return self._commit(who, "update", self._contained(operation))
+
+    def _contained(self, operation: Operation) -> Callable[[ox.Store], None]:
+        """Apply ``operation`` by way of the update process: what it sends back is the
+        change, applied to the gate's candidate copy (called under the write lock)."""
+        limits = Limits(self.max_literal_chars, self.max_write_quads,
+                        frozenset(self.protected_graphs))
+        native = self.native
 
         def apply(candidate: ox.Store) -> None:
-            try:
-                candidate.update(text, base_iri=base)
-            except SyntaxError as exc:
-                raise _update_syntax_error(sparql, str(exc)) from exc
-            except (ValueError, OSError) as exc:
-                raise QueryError(f"the update could not be applied: {exc}") from exc
+            change = self.runner.run(
+                operation, limits, self.store.generation,
+                lambda: ox.serialize(native, format=ox.RdfFormat.N_QUADS) or b"")
+            change.apply(candidate)
 
-        return self._commit(who, "update", apply)
+        return apply
+
+    def _refuse_protected(self, target: GraphTarget) -> None:
+        if target.iri is not None and target.iri in self.protected_graphs:
+            raise WriteForbidden(protected_message([target.iri]))
 
     def replace_graph(
         self, target: GraphTarget, body: bytes, media_type: str, *, who: str
     ) -> WriteResult:
         """Graph Store PUT: the graph's content becomes ``body``."""
-        triples = _parse_body(body, media_type, target)
+        self._refuse_protected(target)
+        _accepted_media_type(media_type)
         existed = self.graph_exists(target)
-
-        def apply(candidate: ox.Store) -> None:
-            if target.iri is None:
-                candidate.clear_graph(ox.DefaultGraph())
-            else:
-                if candidate.contains_named_graph(target.node):
-                    candidate.remove_graph(target.node)
-                candidate.add_graph(target.node)
-            candidate.extend(ox.Quad(s, p, o, target.node) for s, p, o in triples)
-
+        apply = self._contained(Operation("put", graph=target.iri, body=body,
+                                          media_type=media_type))
         result = self._commit(who, "graph-store PUT", apply, graphs=(target.label,))
         return WriteResult(result.added, result.removed, result.graphs, created=not existed)
 
@@ -300,19 +320,17 @@ class WriteGate:
         self, target: GraphTarget, body: bytes, media_type: str, *, who: str
     ) -> WriteResult:
         """Graph Store POST: merge ``body`` into the graph (created if absent)."""
-        triples = _parse_body(body, media_type, target)
+        self._refuse_protected(target)
+        _accepted_media_type(media_type)
         existed = self.graph_exists(target)
-
-        def apply(candidate: ox.Store) -> None:
-            if target.iri is not None:
-                candidate.add_graph(target.node)
-            candidate.extend(ox.Quad(s, p, o, target.node) for s, p, o in triples)
-
+        apply = self._contained(Operation("post", graph=target.iri, body=body,
+                                          media_type=media_type))
         result = self._commit(who, "graph-store POST", apply, graphs=(target.label,))
         return WriteResult(result.added, result.removed, result.graphs, created=not existed)
 
     def delete_graph(self, target: GraphTarget, *, who: str) -> WriteResult:
         """Graph Store DELETE: drop the graph (empty the default graph); GraphNotFound if absent."""
+        self._refuse_protected(target)
         if not self.graph_exists(target):
             raise GraphNotFound(f"no graph {target.label} in the dataset", iri=target.iri or "")
 
@@ -337,12 +355,12 @@ class WriteGate:
         started = time.monotonic()
         with self._lock:
             native = self.native
-            state = self._sync()
             candidate = ox.Store()
             candidate.extend(native)
             for name in native.named_graphs():
                 candidate.add_graph(name)
-            apply(candidate)
+            apply(candidate)  # first: a refused write does not wait for the mirror's build
+            state = self._sync()
             before, after = set(native), set(candidate)
             own_added, own_removed = after - before, before - after
             own_default = _own_default_triples(before, after)
@@ -383,16 +401,27 @@ class WriteGate:
             if not (added or removed or new_graphs or gone_graphs):
                 self._audit({**record, "outcome": "accepted (no change)"})
                 return WriteResult(0, 0, tuple(sorted(touched)))
+            for quad in own_added:
+                refuse_ill_typed(quad)
             checked = time.monotonic()
             ontology_changed = any(_in(q, _ONTOLOGY) for q in own_added | own_removed) or any(
                 isinstance(g, ox.NamedNode) and g.value == _ONTOLOGY
                 for g in new_graphs | gone_graphs)
-            outcome = state.validator.check(
-                _data_triples(own_added),
-                _data_triples(q for q in own_removed if not _still_data(candidate, q)),
-                force_full="the ontology graph changed" if ontology_changed
-                else "" if self.incremental else "incremental validation is off",
-            )
+            try:
+                outcome = state.validator.check(
+                    _data_triples(own_added),
+                    _data_triples(q for q in own_removed if not _still_data(candidate, q)),
+                    force_full="the ontology graph changed" if ontology_changed
+                    else "" if self.incremental else "incremental validation is off",
+                )
+            except Exception as exc:  # noqa: BLE001 - a validator's failure refuses the write
+                state.validator.rollback()
+                self._state = None  # rebuilt from the store on the next write
+                log.exception("validation failed on a write; the write is refused")
+                self._audit({**record, "outcome": "rejected", "error": "validation failed"})
+                raise UnprocessableWrite(
+                    "the write could not be validated against the shapes, so it was refused; "
+                    "nothing was changed (the server's log has the cause)") from exc
             record["validation"] = outcome.mode
             if outcome.reason:
                 record["validation_reason"] = outcome.reason
@@ -618,13 +647,6 @@ class _GateState:
         return kept
 
 
-def _update_syntax_error(sparql: str, message: str) -> QuerySyntaxError:
-    """One line naming an undeclared prefix when the update has one (updates get no
-    predeclared prefixes: a write says what it means), else the engine's message."""
-    return undefined_prefix(sparql, predeclared={}) or QuerySyntaxError(
-        f"the update does not parse: {message}")
-
-
 def settle_union(store: ox.Store, before: set[ox.Quad]) -> None:
     """After quads were added to or removed from ``store`` (which held ``before``), make its
     default graph the union again: what replaying a changeset needs, since changesets hold
@@ -761,48 +783,33 @@ def _data_block(quads: Iterable[ox.Quad]) -> str:
     return "".join(parts)
 
 
-def _parse_body(
-    body: bytes, media_type: str, target: GraphTarget
-) -> list[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, object]]:
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_LANG_STRING = str(RDF.langString)
+
+
+def refuse_ill_typed(quad: ox.Quad) -> None:
+    """Raise UnprocessableWrite for a literal that is not a value of its datatype
+    (``"x"^^xsd:integer``): SHACL engines fail on them instead of reporting them."""
+    value = quad.object
+    if not isinstance(value, ox.Literal) or value.language:
+        return
+    datatype = value.datatype.value
+    if datatype in (_XSD_STRING, _LANG_STRING):
+        return
+    if Literal(value.value, datatype=URIRef(datatype)).ill_typed:
+        raise UnprocessableWrite(
+            f'"{value.value[:200]}" is not a valid {datatype} (the object of '
+            f"{quad.predicate.value} on {quad.subject}); write a value of that datatype. "
+            "Nothing was changed"
+        )
+
+
+def _accepted_media_type(media_type: str) -> None:
     if media_type not in GRAPH_FORMATS:
         raise UnsupportedMediaType(
             f"Content-Type {media_type or '(none)'} is not accepted for a graph; use one of "
             + ", ".join(GRAPH_FORMATS)
         )
-    fmt = ox.RdfFormat.from_media_type(media_type)
-    assert fmt is not None
-    if fmt == ox.RdfFormat.RDF_XML:
-        refuse_dtd(body)
-    try:
-        return [
-            (q.subject, q.predicate, q.object)
-            for q in ox.parse(body, format=fmt, base_iri=target.iri or None)
-        ]
-    except (SyntaxError, ValueError) as exc:
-        raise BadRequest(f"the {media_type} body cannot be read: {exc}") from exc
-
-
-def refuse_dtd(body: bytes) -> None:
-    """Refuse an XML body that declares a document type with entities. Entities nest
-    (a kilobyte can expand to a hundred million characters: the "billion laughs"), and RDF
-    needs none. Read by expat, which honours the document's encoding, so a declaration is
-    found however it is spelt."""
-    import xml.parsers.expat
-
-    def refuse(*_: object) -> None:
-        raise BadRequest(
-            "the RDF/XML body declares XML entities (<!ENTITY>); they are not accepted, "
-            "write the values out"
-        )
-
-    parser = xml.parsers.expat.ParserCreate()
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    try:
-        parser.Parse(body, True)
-    except xml.parsers.expat.ExpatError:
-        return  # not well-formed: the RDF/XML parser says why
 
 
 __all__ = [

@@ -40,6 +40,7 @@ STATUS: dict[type[BaseException], int] = {
     e.Unauthorized: 401,
     e.WriteForbidden: 403,
     e.WriteRejected: 422,
+    e.UnprocessableWrite: 422,
 }
 
 
@@ -168,6 +169,7 @@ _TITLES = {
     429: "Too Many Requests",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    422: "Unprocessable Content",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }

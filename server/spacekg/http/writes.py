@@ -11,7 +11,9 @@ Protocol (``?graph=IRI`` or ``?default``). Without ``WRITABLE`` nothing here is 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 from markupsafe import escape
@@ -21,7 +23,7 @@ from spacekg.errors import BadRequest
 from spacekg.export import changeset_lines, changeset_table
 from spacekg.http.body import read_body
 from spacekg.http.protocol import ProtocolRequest, decode_params, parse_request
-from spacekg.serving import get_store
+from spacekg.serving import get_store, parse_size, worker_memory_limit
 from spacekg.writes import (
     GRAPH_FORMATS,
     PROTECTED_GRAPHS,
@@ -65,8 +67,29 @@ class _Writes:
                     allow_clear_all=bool(config.get("WRITE_ALLOW_CLEAR_ALL")),
                     max_literal_chars=int(config["WRITE_MAX_LITERAL_CHARS"]),
                     max_write_quads=int(config["WRITE_MAX_QUADS"]),
+                    **update_limits(config),
                 )
             return self.gate
+
+
+def update_limits(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The update process's time limit and memory share, and the worker's share its whole
+    process tree must stay under (``update_process.py``)."""
+    worker = worker_memory_limit(dict(config))
+    own = config.get("WRITE_MEMORY") or 0
+    return {
+        "update_timeout": float(config.get("WRITE_TIMEOUT") or 10.0),
+        "update_memory": parse_size(own) if own else max(64 << 20, worker // 4),
+        "tree_limit": worker,
+    }
+
+
+def recover_at_start(app: Flask) -> None:
+    """Open the gate, which settles writes a crash interrupted (``WriteGate._recover``):
+    the audit log and the store agree before the first request is served."""
+    if _KEY in app.extensions:
+        with app.app_context():
+            _state().gate_for()
 
 
 def init_app(app: Flask) -> None:
