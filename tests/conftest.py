@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from rdflib import Dataset
-from spacekg.build import BuildResult, ensure_built
-from spacekg.dataset import Sources, load_sources
+from spacekg.build.dataset import Sources, load_sources
+from spacekg.build.pipeline import BuildResult, ensure_built
 from spacekg.errors import InconsistentOntology, ValidationFailed
 
 FIXTURES = Path(__file__).parent / "fixtures"

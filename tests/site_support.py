@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 from spacekg.app import create_app
-from spacekg.dataset import Sources, load_sources
+from spacekg.build.dataset import Sources, load_sources
 from spacekg.stores.oxigraph import OxigraphStore
 from werkzeug.serving import make_server
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
-from spacekg import accesslog
-from spacekg.accesslog import MAX_TARGET_CHARS, AccessLog, format_line, request_target
+from spacekg.http import accesslog
+from spacekg.http.accesslog import MAX_TARGET_CHARS, AccessLog, format_line, request_target
 
 
 def environ(path: str = "/", query: str = "", **extra: str) -> dict[str, Any]:

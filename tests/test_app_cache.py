@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from live_server import EX, FIXTURES, MISSIONS_GRAPH
 from pyoxigraph import NamedNode
 from spacekg.app import create_app
-from spacekg.serving import get_cache
+from spacekg.http.serving import get_cache
 from spacekg.stores.oxigraph import OxigraphStore
 
 QUERY = f"SELECT ?m WHERE {{ ?m a <{EX}Mission> }} ORDER BY ?m"

@@ -12,7 +12,7 @@ from live_server import FIXTURES
 from spacekg.app import create_app
 from spacekg.errors import ConfigError
 from spacekg.serve import app_config, default_workers, server_options
-from spacekg.serving import parse_graphs
+from spacekg.stores.configured import parse_graphs
 
 
 def serve_args(**overrides: object) -> argparse.Namespace:
@@ -114,7 +114,7 @@ def test_granian_serves_the_wsgi_app_with_a_head_timeout_and_replaces_dead_worke
 
 
 class _Built:
-    """Stands in for spacekg.build.BuildResult: just the two paths serve reads."""
+    """Stands in for spacekg.build.pipeline.BuildResult: just the two paths serve reads."""
 
     def __init__(self, root: Path) -> None:
         self.nquads_path = root / "dataset.nq"
@@ -135,7 +135,7 @@ class _Built:
 @pytest.fixture
 def fake_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Built:
     built = _Built(tmp_path)
-    monkeypatch.setattr("spacekg.build.ensure_built", lambda build_dir=None: built)
+    monkeypatch.setattr("spacekg.build.pipeline.ensure_built", lambda build_dir=None: built)
     return built
 
 
@@ -179,7 +179,7 @@ def test_in_memory_loads_the_report_into_an_in_memory_oxigraph(
     assert config["DATASET_FILES"] == [str(fake_build.nquads_path)]
     app = create_app({"TESTING": True, **config})
     with app.app_context():
-        from spacekg.serving import get_store
+        from spacekg.http.serving import get_store
 
         assert getattr(get_store(), "path", "not oxigraph") is None  # in memory
     assert _count(config) == ["n", "6"]
@@ -189,21 +189,21 @@ def test_in_memory_loads_the_report_into_an_in_memory_oxigraph(
                                             ("512k", 512 << 10), ("2GiB", 2 << 30),
                                             ("1000", 1000), (4096, 4096)])
 def test_memory_sizes_are_read_in_human_units(text: object, size: int) -> None:
-    from spacekg.serving import parse_size
+    from spacekg.config import parse_size
 
     assert parse_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["lots", "-1G", "0", ""])
 def test_a_size_that_is_no_size_is_a_config_error(text: str) -> None:
-    from spacekg.serving import parse_size
+    from spacekg.config import parse_size
 
     with pytest.raises(ConfigError):
         parse_size(text)
 
 
 def test_each_worker_gets_its_share_of_the_memory_limit() -> None:
-    from spacekg.serving import MASTER_RESERVE, worker_memory_limit
+    from spacekg.config import MASTER_RESERVE, worker_memory_limit
 
     share = worker_memory_limit({"MEMORY_LIMIT": "2G", "SERVER_WORKERS": 2})
     assert share == ((2 << 30) - MASTER_RESERVE) // 2

@@ -10,7 +10,7 @@ from live_server import AGENCIES_GRAPH, FIXTURES, MISSIONS_GRAPH
 from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import VOID
 from spacekg.app import create_app
-from spacekg.description import DATASET
+from spacekg.publish.description import DATASET
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")

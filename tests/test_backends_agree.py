@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from spacekg.build import ensure_built
+from spacekg.build.pipeline import ensure_built
 from spacekg.resources import query_files
 from spacekg.stores import BooleanResult, GraphResult, QueryResult, SolutionsResult, Store
 from spacekg.stores.memory import MemoryStore

@@ -12,8 +12,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import ToyFactory
 from rdflib import RDF, Dataset, URIRef
-from spacekg.build import BuildResult, default_build_dir, ensure_built, input_hashes
-from spacekg.dataset import load_sources
+from spacekg.build.dataset import load_sources
+from spacekg.build.pipeline import BuildResult, default_build_dir, ensure_built, input_hashes
 from spacekg.errors import InconsistentOntology, InputError, ValidationFailed
 from spacekg.namespaces import GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, REFERENCE_GRAPH, SKG
 
@@ -207,8 +207,8 @@ def test_real_build_counts_match_its_nquads(built: BuildResult) -> None:
 _NO_ROCKSDB_THREADS = """
 import json, sys
 from pathlib import Path
-from spacekg.build import ensure_built
-from spacekg.dataset import Sources
+from spacekg.build.pipeline import ensure_built
+from spacekg.build.dataset import Sources
 lists = json.loads(sys.argv[2])
 sources = Sources(*(tuple(Path(p) for p in lists[kind]) for kind in ("ontology", "shapes", "data")))
 ensure_built(Path(sys.argv[1]), sources=sources, reasoner="skip")

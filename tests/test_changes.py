@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from live_server import AGENCIES_GRAPH, EX, FIXTURES
 from spacekg.app import create_app
 from spacekg.cli import main
-from spacekg.serving import get_store
-from spacekg.writes import settle_union
+from spacekg.http.serving import get_store
+from spacekg.write.gate import settle_union
 
 TOKEN = "s3cret-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

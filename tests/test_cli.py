@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from spacekg.build import BuildResult
+from spacekg.build.coverage import coverage, empty
+from spacekg.build.pipeline import BuildResult
 from spacekg.cli import _parser, main
-from spacekg.coverage import coverage, empty
 
 CNSA_EN = ("SELECT ?label WHERE { <https://w3id.org/spacekg/id/agency/cnsa> "
            "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label "
@@ -192,7 +192,7 @@ def test_serve_hands_parsed_options_to_the_server(monkeypatch: pytest.MonkeyPatc
 @pytest.fixture
 def toy_packaged(toy, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
     """Make the CLI see the tiny test project as the shipped sources."""
-    from spacekg.dataset import Sources
+    from spacekg.build.dataset import Sources
 
     def use(extra: dict[str, str] | None = None) -> Sources:
         sources = toy(extra)

@@ -12,7 +12,7 @@ from live_server import AGENCIES_GRAPH, EX, MISSIONS_GRAPH, fixture_graph_args, 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import VOID
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from spacekg.build import BuildResult
+from spacekg.build.pipeline import BuildResult
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 
 RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from spacekg import resources
-from spacekg.build import BuildResult
+from spacekg.build.pipeline import BuildResult
 
 QUERIES = resources.query_files()
 REQUIRED_HEADERS = ("title", "question-en", "question-zh", "source")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from spacekg.build import BuildResult
-from spacekg.coverage import coverage, empty, expected_graphs
+from spacekg.build.coverage import coverage, empty, expected_graphs
+from spacekg.build.pipeline import BuildResult
 
 
 def test_coverage_lists_every_paragraph_and_clause() -> None:

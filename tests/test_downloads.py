@@ -19,7 +19,7 @@ from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDFS, VOID
 from site_support import BASE, make_app, report_quads
-from spacekg.downloads import CONTEXT
+from spacekg.publish.downloads import CONTEXT
 
 SPDX = "http://spdx.org/rdf/terms#"
 INFERRED = BASE + "graph/inferred"

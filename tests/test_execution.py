@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 import pytest
-from spacekg import negotiate as n
 from spacekg.errors import QueryTimeout
-from spacekg.execution import QueryRunner
+from spacekg.query import negotiate as n
+from spacekg.query.threads import QueryRunner
 from spacekg.stores import BooleanResult
 from spacekg.stores.memory import MemoryStore
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from site_support import BASE, CHANGE_7, make_app, report_quads, report_store
-from spacekg.explore import MAX_NEIGHBOURS, neighbours
+from spacekg.publish.explore import MAX_NEIGHBOURS, neighbours
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +73,8 @@ def test_explore_page_uses_the_vendored_cytoscape(client: FlaskClient) -> None:
 def test_partnership_view_draws_every_partnership_with_every_role() -> None:
     """Each skg:Partnership of the data is in the view, and each of its partners — by any
     role, or a region — is linked to the others, so nobody sits alone on the canvas."""
-    from spacekg.explore import partnership_network
-    from spacekg.network import partnership_network as network_of
+    from spacekg.publish.explore import partnership_network
+    from spacekg.publish.network import partnership_network as network_of
 
     expected = network_of(report_quads())
     data = partnership_network(report_store(), "en")

@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from spacekg.build import BuildResult
-from spacekg.cli import main
-from spacekg.dataset import Sources, load_graph
-from spacekg.export import (
+from spacekg.build.dataset import Sources, load_graph
+from spacekg.build.export import (
     ExportError,
     StoreContent,
     curated_path,
@@ -24,9 +22,11 @@ from spacekg.export import (
     read_store_dir,
     render,
 )
+from spacekg.build.pipeline import BuildResult
+from spacekg.cli import main
 from spacekg.resources import resource_root
 from spacekg.stores.oxigraph import OxigraphStore
-from spacekg.writes import WriteGate
+from spacekg.write.gate import WriteGate
 
 PARA5 = URIRef("https://w3id.org/spacekg/graph/para/5")
 NOTES = "http://example.org/notes"

@@ -22,13 +22,13 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from live_server import live_server
-from spacekg import negotiate
 from spacekg.app import create_app
-from spacekg.build import BuildResult
-from spacekg.cache import ResultCache
+from spacekg.build.pipeline import BuildResult
 from spacekg.errors import ConfigError, Overloaded, QueryTimeout, TooManyRequests, UnsafeQuery
 from spacekg.http.edge import CONTENT_SECURITY_POLICY, parse_base_url
-from spacekg.sandbox import ProcessRunner
+from spacekg.query import negotiate
+from spacekg.query.cache import ResultCache
+from spacekg.query.processes import ProcessRunner
 from spacekg.sparql import _MEMO, analyse, inspect_query
 from spacekg.stores import open_store
 from spacekg.stores.oxigraph import OxigraphStore

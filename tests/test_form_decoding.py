@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, quote, quote_plus
 
 import pytest
 from spacekg.errors import BadRequest
-from spacekg.http.protocol import decode_params
+from spacekg.query.protocol import decode_params
 
 ALPHABET = [
     *"ab=&+%\\x;/ 0189AFGafgz",

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from live_server import live_server
-from spacekg.build import BuildResult
+from spacekg.build.pipeline import BuildResult
 
 JSON = {"Accept": "application/sparql-results+json"}
 TOKEN = "hardening-s3cret"
@@ -191,9 +191,9 @@ def test_query_processes_cannot_connect_even_when_asked_directly(
 ) -> None:
     """The second wall: a SERVICE query handed straight to a query process (as if the parse
     check had missed it) fails inside the engine, and nothing reaches the listener."""
-    from spacekg import negotiate
     from spacekg.errors import QueryError
-    from spacekg.sandbox import ProcessRunner
+    from spacekg.query import negotiate
+    from spacekg.query.processes import ProcessRunner
     from spacekg.stores import OUTSIDE_REFUSED, open_store
 
     config = {"STORE": f"oxigraph:{built.oxigraph_path}", "BASE_IRI": None,
@@ -600,8 +600,8 @@ def test_a_request_with_bare_lf_line_endings_is_answered(server: str) -> None:
 
 
 def test_query_processes_read_each_write_from_a_checkpoint(tmp_path: Path) -> None:
-    from spacekg import negotiate
-    from spacekg.sandbox import VIEWS_DIR, ProcessRunner
+    from spacekg.query import negotiate
+    from spacekg.query.processes import VIEWS_DIR, ProcessRunner
     from spacekg.stores import open_store
 
     directory = tmp_path / "store"

@@ -52,7 +52,7 @@ def test_every_ontology_term_is_labelled_in_en_and_zh(asserted: Dataset) -> None
 # --- fact nodes (issue 13): every typed resource of the report is named in zh and en ---------
 
 def test_every_typed_resource_has_one_zh_and_one_en_pref_label(asserted: Dataset) -> None:
-    from spacekg.labelling import unlabelled
+    from spacekg.build.labelling import unlabelled
 
     data = Dataset()
     for g in asserted.graphs():
@@ -93,7 +93,7 @@ def test_fact_node_labels_are_short_and_say_who_said_what(asserted: Dataset) -> 
 
 def test_labelling_rules_agree_with_the_stored_labels(asserted: Dataset) -> None:
     """The stored labels are the rules' output, so a rule change shows up as a diff."""
-    from spacekg.labelling import labels_for
+    from spacekg.build.labelling import labels_for
     from spacekg.namespaces import ID
 
     data = Dataset()
@@ -111,8 +111,8 @@ def test_labelling_rules_agree_with_the_stored_labels(asserted: Dataset) -> None
 
 
 def test_graphml_nodes_are_named_by_label_not_iri(built) -> None:  # noqa: ANN001
-    from spacekg.downloads import entity_graph
     from spacekg.namespaces import ID
+    from spacekg.publish.downloads import entity_graph
 
     ds = Dataset()
     ds.parse(str(built.nquads_path), format="nquads")

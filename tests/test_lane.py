@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Literal, URIRef
 from spacekg.app import create_app
-from spacekg.cache import ResultCache
 from spacekg.http.lane import QueryLane
+from spacekg.query.cache import ResultCache
 from spacekg.stores.memory import MemoryStore
 
 EX = "http://example.org/"

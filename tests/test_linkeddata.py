@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 from site_support import BASE, CNSA, PARA_19, make_app, report_quads, report_store, serve
-from spacekg import linkeddata as ld
 from spacekg.errors import QueryError, UnknownResource
+from spacekg.publish import linkeddata as ld
 from spacekg.queryfiles import load
 
 SKG = BASE + "ontology#"
@@ -317,7 +317,7 @@ GRAPH <https://w3id.org/spacekg/graph/reference> {
 
 
 def test_latest_validation_report_is_a_resource(tmp_path: Path) -> None:
-    from spacekg.dataset import Sources
+    from spacekg.build.dataset import Sources
 
     for name, text in (("o.ttl", TINY_ONTOLOGY), ("s.ttl", TINY_SHAPES), ("d.trig", TINY_DATA)):
         (tmp_path / name).write_text(text, encoding="utf-8")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from spacekg import negotiate as n
 from spacekg.errors import NotAcceptable
+from spacekg.query import negotiate as n
 
 
 @pytest.mark.parametrize(

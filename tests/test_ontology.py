@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyshacl
 from rdflib import OWL, RDF, RDFS, SKOS, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
-from spacekg.dataset import Sources
+from spacekg.build.dataset import Sources
 from spacekg.namespaces import ONTOLOGY_GRAPH, SKG
 
 ONTOLOGY_IRI = URIRef("https://w3id.org/spacekg/ontology")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from spacekg import negotiate as n
-from spacekg.results import Stopped, render
+from spacekg.query import negotiate as n
+from spacekg.query.results import Stopped, render
 from spacekg.stores import GraphResult, SolutionsResult
 from spacekg.stores.oxigraph import OxigraphStore
 
@@ -129,7 +129,7 @@ def test_graph_files_land_in_their_graph_and_datasets_keep_theirs(tmp_path: Path
 
 def test_a_turtle_answer_declares_the_prefixes_it_uses_and_only_those() -> None:
     from rdflib import Graph
-    from spacekg.results import PREFIXES
+    from spacekg.query.results import PREFIXES
 
     store = OxigraphStore()
     graph = ox.NamedNode(EX + "g")

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from site_support import BASE, make_app, report_quads, report_store
-from spacekg import pages
-from spacekg.linkeddata import describe
+from spacekg.publish import pages
+from spacekg.publish.linkeddata import describe
 
 PACKAGE = Path(__file__).resolve().parents[1] / "server" / "spacekg"
 

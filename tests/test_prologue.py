@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from spacekg.errors import QueryError, QuerySyntaxError, UnsafeQuery
 from spacekg.namespaces import PREFIXES
-from spacekg.prologue import predeclare, scan, undeclared, undefined_prefix
+from spacekg.query.prologue import predeclare, scan, undeclared, undefined_prefix
 
 
 def used(text: str) -> list[str]:

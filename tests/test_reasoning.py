@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, TOY_ONTOLOGY, fixture_expectations
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
-from spacekg.dataset import Sources, data_graph, load_dataset
-from spacekg.errors import InconsistentOntology, ReasonerUnavailable
-from spacekg.namespaces import ID, SKG
-from spacekg.reasoning import (
+from spacekg.build.dataset import Sources, data_graph, load_dataset
+from spacekg.build.reasoning import (
     check_consistency,
     close_store,
     ontology_graph,
     reasoner_input,
     store_of,
 )
-from spacekg.validate import short
+from spacekg.build.validate import short
+from spacekg.errors import InconsistentOntology, ReasonerUnavailable
+from spacekg.namespaces import ID, SKG
 
 INCONSISTENT = sorted((FIXTURES / "inconsistent").glob("*.trig"))
 

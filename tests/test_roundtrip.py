@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
-from spacekg.build import BuildResult
+from spacekg.build.pipeline import BuildResult
 from spacekg.namespaces import INFERRED_GRAPH
 
 

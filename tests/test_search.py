@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from site_support import BASE, make_app, report_quads, report_store
-from spacekg.search import MAX_QUERY_LENGTH, SearchIndex, chinese_number, normalise
+from spacekg.publish.search import MAX_QUERY_LENGTH, SearchIndex, chinese_number, normalise
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, fixture_expectations
 from rdflib import Graph
-from spacekg.dataset import Sources
+from spacekg.build.dataset import Sources
+from spacekg.build.validate import ValidationReport, short, validate_files, validate_graph
 from spacekg.errors import InputError
-from spacekg.validate import ValidationReport, short, validate_files, validate_graph
 
 BROKEN = sorted((FIXTURES / "broken").glob("*.trig"))
 

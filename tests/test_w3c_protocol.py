@@ -36,7 +36,7 @@ import pytest
 import w3c_support as w3c
 from live_server import live_server
 from spacekg.errors import BadRequest
-from spacekg.http.protocol import parse_request
+from spacekg.query.protocol import parse_request
 from spacekg.sparql import inspect_query
 
 if not w3c.manifest_available():

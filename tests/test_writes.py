@@ -15,9 +15,9 @@ from live_server import AGENCIES_GRAPH, EX, FIXTURES
 from rdflib import Graph, URIRef
 from spacekg.app import create_app
 from spacekg.errors import ConfigError
-from spacekg.serving import get_store
+from spacekg.http.serving import get_store
 from spacekg.sparql import add_using
-from spacekg.writes import load_tokens, parse_tokens
+from spacekg.write.gate import load_tokens, parse_tokens
 
 TOKEN = "s3cret-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -77,7 +77,7 @@ def test_triple_term_is_refused_and_the_node_keeps_one_value(
 def test_a_failure_inside_validation_refuses_the_write_and_rolls_the_gate_back(
     app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import spacekg.incremental as incremental
+    import spacekg.write.incremental as incremental
 
     update(client, insert(f'<{EX}agency-a> <{EX}note> "warm-up"'))  # the gate is open
     real = incremental.validate_graph

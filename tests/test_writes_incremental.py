@@ -10,14 +10,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph
-from spacekg.build import BuildResult
-from spacekg.dataset import Sources, load_graph
+from spacekg.build.dataset import Sources, load_graph
+from spacekg.build.pipeline import BuildResult
+from spacekg.build.validate import ValidationResult
 from spacekg.errors import WriteForbidden, WriteRejected
-from spacekg.incremental import ShapeReach, Step, Unbounded
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from spacekg.stores.oxigraph import OxigraphStore
-from spacekg.validate import ValidationResult
-from spacekg.writes import GraphTarget, WriteGate
+from spacekg.write.gate import GraphTarget, WriteGate
+from spacekg.write.incremental import ShapeReach, Step, Unbounded
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BROKEN = sorted((FIXTURES / "broken").glob("*.trig"))

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from spacekg import __version__
 
 if TYPE_CHECKING:
-    from spacekg.build import BuildResult
+    from spacekg.build.pipeline import BuildResult
     from spacekg.serve import Listening
 
 EXIT_OK = 0
@@ -34,8 +34,8 @@ _FORMATS = ("table", "csv", "json", "tsv")
 
 def _byte_size(text: str) -> int:
     """``2G``, ``1500M``, ``512k`` or a number of bytes."""
+    from spacekg.config import parse_size
     from spacekg.errors import ConfigError
-    from spacekg.serving import parse_size
 
     try:
         return parse_size(text)
@@ -298,7 +298,7 @@ def _setup_logging(quiet: bool = False) -> None:
 
 def _ensure_built(build_dir: Path | None, **kwargs: object) -> BuildResult | None:
     """ensure_built, turning data failures into printed reports; None means exit 1."""
-    from spacekg.build import ensure_built
+    from spacekg.build.pipeline import ensure_built
     from spacekg.errors import InconsistentOntology, ValidationFailed
 
     lang = str(kwargs.pop("lang", "en"))
@@ -337,7 +337,7 @@ def _natural(text: str) -> list[tuple[int, str]]:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from spacekg.validate import validate_files
+    from spacekg.build.validate import validate_files
 
     report = validate_files(args.files, with_data=args.with_data)
     print(report.format(args.lang))
@@ -362,7 +362,7 @@ def _query(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     import pyoxigraph as ox
 
-    from spacekg.prologue import predeclare, undefined_prefix
+    from spacekg.query.prologue import predeclare, undefined_prefix
 
     store = ox.Store.read_only(str(result.oxigraph_path))
     try:
@@ -426,7 +426,7 @@ def _serialize(answer: object, fmt: str) -> str:
 
 
 def _coverage(args: argparse.Namespace) -> int:
-    from spacekg.coverage import coverage, empty
+    from spacekg.build.coverage import coverage, empty
 
     _setup_logging(quiet=True)
     result = _ensure_built(args.build_dir)
@@ -464,7 +464,7 @@ def _say_ready(listening: Listening) -> None:
 
 def _store_dir(value: str) -> Path:
     """DIR of ``oxigraph:DIR``; raises ExportError for any other kind of store."""
-    from spacekg.export import ExportError
+    from spacekg.build.export import ExportError
 
     kind, sep, directory = value.partition(":")
     if kind != "oxigraph" or not sep or not directory:
@@ -473,7 +473,8 @@ def _store_dir(value: str) -> Path:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from spacekg import export, resources
+    from spacekg import resources
+    from spacekg.build.pipeline import export
 
     if args.prune and not args.in_place:
         _error("--prune only applies with --in-place")
@@ -506,7 +507,7 @@ def _export(args: argparse.Namespace) -> int:
 def _changes(args: argparse.Namespace) -> int:
     import json
 
-    from spacekg import export
+    from spacekg.build.pipeline import export
 
     directory = _store_dir(args.store)
     if not directory.is_dir():

@@ -21,7 +21,7 @@ class InputError(SpaceKGError):
 class ValidationFailed(SpaceKGError):
     """SHACL validation found violations.
 
-    ``report`` is the :class:`spacekg.validate.ValidationReport` (kept as ``Any`` here so this
+    ``report`` is the :class:`spacekg.build.validate.ValidationReport` (kept as ``Any`` here so this
     module imports nothing heavy).
     """
 
@@ -157,7 +157,7 @@ class WriteForbidden(SpaceKGError):
 class WriteRejected(ValidationFailed):
     """A write would leave the data violating the SHACL shapes; nothing was changed.
 
-    ``report`` is the :class:`spacekg.validate.ValidationReport` of the candidate state.
+    ``report`` is the :class:`spacekg.build.validate.ValidationReport` of the candidate state.
     """
 
 

@@ -40,10 +40,10 @@ Choices, and why:
   has no response size and writes percent-decoded paths as they are (see ``accesslog``).
   Requests Granian refuses itself (a malformed head, 400) never reach it and are not logged.
 
-Environment: every ``SPACEKG_*`` setting of ``app.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
+Environment: every ``SPACEKG_*`` setting of ``config.DEFAULTS`` (``SPACEKG_QUERY_TIMEOUT``,
 ``SPACEKG_MAX_ROWS``…), plus ``SPACEKG_HOST``, ``SPACEKG_PORT``, ``SPACEKG_WORKERS``,
 ``SPACEKG_THREADS``, ``SPACEKG_STORE``, ``SPACEKG_GRAPHS``, ``SPACEKG_IN_MEMORY``
-(``SPACEKG_ACCESS_LOG`` is ``app.DEFAULTS``'s ``ACCESS_LOG``); command-line options win.
+(``SPACEKG_ACCESS_LOG`` is ``config.DEFAULTS``'s ``ACCESS_LOG``); command-line options win.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     store = getattr(args, "store", None) or DEFAULT_STORE
     if store == DEFAULT_STORE and env.get("SPACEKG_STORE"):
         store = env["SPACEKG_STORE"]
-    from spacekg.serving import parse_graphs
+    from spacekg.stores.configured import parse_graphs
 
     graphs = [(iri, str(path)) for iri, path in parse_graphs(env.get("SPACEKG_GRAPHS"))]
     graphs += [(iri, str(path)) for iri, path in getattr(args, "graph", None) or []]
@@ -148,7 +148,7 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
             config["EAGER_STORE"] = True
         return config
 
-    from spacekg.build import ensure_built
+    from spacekg.build.pipeline import ensure_built
 
     built = ensure_built(getattr(args, "build_dir", None))
     in_memory = bool(getattr(args, "in_memory", False)) or _truthy(env.get("SPACEKG_IN_MEMORY"))
@@ -300,10 +300,11 @@ def worker_app() -> Flask:
     master through :data:`CONFIG_ENV`. The worker gives up the network unless its store is
     remote, and opens the store before it takes requests: a store that cannot be opened
     stops the worker with its reason (no traceback)."""
-    from spacekg import accesslog, netguard
     from spacekg.app import create_app
     from spacekg.errors import SpaceKGError
-    from spacekg.serving import get_serving
+    from spacekg.http import accesslog
+    from spacekg.http.serving import get_serving
+    from spacekg.query import netguard
 
     config = json.loads(os.environ[CONFIG_ENV])
     if not str(config.get("STORE", "")).startswith(("http:", "https:")):

@@ -15,7 +15,7 @@ a refusal holds if either reading calls for it:
   ``LOAD``) keyword token is. Where the lexer takes ``<a>`` for an IRI that an engine reads
   as "less than", no operation can hide inside: an IRI holds no space, ``<``, ``{`` or
   quote, and ``SERVICE``/``LOAD`` need one of them to name their target. The second wall,
-  for anything the lexer and an engine still read differently, is :mod:`spacekg.netguard`:
+  for anything the lexer and an engine still read differently, is :mod:`spacekg.query.netguard`:
   processes that evaluate client SPARQL cannot open a socket at all.
 * **Nesting** past :data:`MAX_NESTING` levels of ``(``, ``{``, ``[`` or ``<<`` is answered
   400 before any parser sees it (Oxigraph's parser and evaluator recurse, and overflow their

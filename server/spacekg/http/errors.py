@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from spacekg import errors as e
-from spacekg.negotiate import parse_accept, quality
+from spacekg.query.negotiate import parse_accept, quality
 
 log = logging.getLogger(__name__)
 

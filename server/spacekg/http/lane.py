@@ -30,13 +30,13 @@ from typing import Any
 
 from flask import Flask, request
 
-from spacekg.cache import ResultCache
 from spacekg.errors import SpaceKGError
 from spacekg.http import cors
-from spacekg.http.answer import Answer, answer_query, etag_matches
 from spacekg.http.edge import SECURITY_HEADERS
-from spacekg.http.protocol import QUERY_PATHS, SHORT_BODY, parse_request
-from spacekg.serving import Serving
+from spacekg.http.serving import Serving
+from spacekg.query.answer import Answer, answer_query, etag_matches
+from spacekg.query.cache import ResultCache
+from spacekg.query.protocol import QUERY_PATHS, SHORT_BODY, parse_request
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]

@@ -21,11 +21,12 @@ from rdflib import OWL, RDF, Dataset, Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS
 from werkzeug.exceptions import NotFound
 
-from spacekg import negotiate
-from spacekg.dataset import load_graph
-from spacekg.downloads import CONTEXT
+from spacekg.build.dataset import load_graph
+from spacekg.build.shaclreport import REPORT_IRI
+from spacekg.build.validate import parse_results
 from spacekg.errors import NotAcceptable, UnknownResource
 from spacekg.http.errors import error_response
+from spacekg.http.serving import get_store
 from spacekg.http.view import (
     language,
     page_context,
@@ -33,7 +34,9 @@ from spacekg.http.view import (
     shacl_reports,
     with_language_cookie,
 )
-from spacekg.linkeddata import (
+from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT, SKG
+from spacekg.publish.downloads import CONTEXT
+from spacekg.publish.linkeddata import (
     describe,
     graph_statements,
     labels_of,
@@ -41,9 +44,7 @@ from spacekg.linkeddata import (
     paragraph_labels,
     paragraph_number,
 )
-from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT, SKG
-from spacekg.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
-from spacekg.pages import (
+from spacekg.publish.pages import (
     HEADER_PROPERTIES,
     group_facts,
     linked_iris,
@@ -53,10 +54,9 @@ from spacekg.pages import (
     statements_by_subject,
     world_map,
 )
+from spacekg.query import negotiate
+from spacekg.query.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from spacekg.resources import ontology_files, shapes_files
-from spacekg.serving import get_store
-from spacekg.shaclreport import REPORT_IRI
-from spacekg.validate import parse_results
 
 linkeddata_bp = Blueprint("linkeddata", __name__)
 SH = Namespace("http://www.w3.org/ns/shacl#")

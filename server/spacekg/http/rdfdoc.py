@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from flask import Response, request
 from rdflib import Graph
 
-from spacekg import negotiate
-from spacekg.results import render_graph
+from spacekg.query import negotiate
+from spacekg.query.results import render_graph
 
 _RDFLIB_NAMES = {
     negotiate.TURTLE.media_type: "turtle",

@@ -2,8 +2,8 @@
 graph explorer, downloads, and YASGUI on ``/sparql`` for browsers.
 
 ``init_app(app)`` registers these blueprints and the linked-data one; routes stay thin
-(parse, call :mod:`spacekg.pages`, :mod:`spacekg.search`, :mod:`spacekg.explore` or
-:mod:`spacekg.downloads`, render).
+(parse, call :mod:`spacekg.publish.pages`, :mod:`spacekg.publish.search`,
+:mod:`spacekg.publish.explore` or :mod:`spacekg.publish.downloads`, render).
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ from flask import (
 )
 from werkzeug.exceptions import NotFound
 
-from spacekg import negotiate
-from spacekg.downloads import CONTEXT, Downloads, catalogue
+from spacekg.build.shaclreport import LatestReport
 from spacekg.errors import BadRequest
-from spacekg.explore import neighbours, partnership_network
 from spacekg.http.linkeddata import linkeddata_bp, rdf_body
+from spacekg.http.serving import get_store
 from spacekg.http.view import (
     EXTENSION,
     UI,
@@ -43,11 +42,12 @@ from spacekg.http.view import (
     search_index,
     with_language_cookie,
 )
-from spacekg.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.namespaces import BASE
 from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
-from spacekg.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
-from spacekg.pages import (
+from spacekg.publish.downloads import CONTEXT, Downloads, catalogue
+from spacekg.publish.explore import neighbours, partnership_network
+from spacekg.publish.linkeddata import iri_term, labels_of, local_name, select
+from spacekg.publish.pages import (
     class_figures,
     competency_questions,
     graph_figures,
@@ -56,8 +56,8 @@ from spacekg.pages import (
     programme,
     world_map,
 )
-from spacekg.serving import get_store
-from spacekg.shaclreport import LatestReport
+from spacekg.query import negotiate
+from spacekg.query.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
 
 site_bp = Blueprint("site", __name__)
 
@@ -76,7 +76,7 @@ def init_app(app: Flask) -> None:
     ``downloads``), SHACL_REPORT_DIR (cache of the SHACL report; default: the build
     directory), SHACL_REPORT_WAIT (seconds a request waits for a report being computed).
     """
-    from spacekg.build import default_build_dir
+    from spacekg.build.pipeline import default_build_dir
 
     build_dir = default_build_dir()
     app.config.setdefault("DOWNLOAD_DIR", str(build_dir / "downloads"))

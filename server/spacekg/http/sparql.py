@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request, url_for
 
-from spacekg.description import service_description
 from spacekg.errors import BadRequest, RequestTooLarge, UpdateRefused
-from spacekg.http.answer import answer_query
 from spacekg.http.body import read_body
-from spacekg.http.protocol import parse_request
 from spacekg.http.rdfdoc import rdf_response
-from spacekg.serving import get_serving, get_store
+from spacekg.http.serving import get_serving, get_store
+from spacekg.publish.description import service_description
+from spacekg.query.answer import answer_query
+from spacekg.query.protocol import parse_request
 
 sparql_bp = Blueprint("sparql", __name__)
 

@@ -7,9 +7,17 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from spacekg.licence import LICENSE, LICENSE_NAME, RENDERING_NOTE, RENDERING_SHORT, un_document_url
-from spacekg.linkeddata import Description, readable_name
-from spacekg.pages import (
+from spacekg.build.shaclreport import LatestReport
+from spacekg.http.serving import get_store
+from spacekg.publish.licence import (
+    LICENSE,
+    LICENSE_NAME,
+    RENDERING_NOTE,
+    RENDERING_SHORT,
+    un_document_url,
+)
+from spacekg.publish.linkeddata import Description, readable_name
+from spacekg.publish.pages import (
     LANGUAGES,
     choose_language,
     href_for,
@@ -20,9 +28,7 @@ from spacekg.pages import (
     split_languages,
     statement_rows,
 )
-from spacekg.search import IndexCache, SearchIndex
-from spacekg.serving import get_store
-from spacekg.shaclreport import LatestReport
+from spacekg.publish.search import IndexCache, SearchIndex
 
 EXTENSION = "spacekg.site"
 

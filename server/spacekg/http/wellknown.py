@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, url_for
 
-from spacekg.description import void_description
 from spacekg.http.rdfdoc import rdf_response
-from spacekg.serving import get_store
+from spacekg.http.serving import get_store
+from spacekg.publish.description import void_description
 
 wellknown_bp = Blueprint("wellknown", __name__)
 

@@ -1,7 +1,7 @@
 """Curated writes over HTTP (only with ``WRITABLE``): SPARQL 1.1 Update and the Graph Store
 HTTP Protocol.
 
-Thin routes: check the bearer token, read the request, call :class:`spacekg.writes.WriteGate`
+Thin routes: check the bearer token, read the request, call :class:`spacekg.write.gate.WriteGate`
 (which validates, applies, flushes and audits), answer. ``/sparql`` hands its update requests
 here; ``/update`` is the same operation on its own URL; ``/graph-store`` is the Graph Store
 Protocol (``?graph=IRI`` or ``?default``). Without ``WRITABLE`` nothing here is registered and
@@ -18,13 +18,14 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from markupsafe import escape
 
-from spacekg import negotiate
+from spacekg.build.export import changeset_lines, changeset_table
+from spacekg.config import parse_size, worker_memory_limit
 from spacekg.errors import BadRequest
-from spacekg.export import changeset_lines, changeset_table
 from spacekg.http.body import read_body
-from spacekg.http.protocol import ProtocolRequest, decode_params, parse_request
-from spacekg.serving import get_store, parse_size, worker_memory_limit
-from spacekg.writes import (
+from spacekg.http.serving import get_store
+from spacekg.query import negotiate
+from spacekg.query.protocol import ProtocolRequest, decode_params, parse_request
+from spacekg.write.gate import (
     GRAPH_FORMATS,
     PROTECTED_GRAPHS,
     GraphTarget,
@@ -53,7 +54,7 @@ class _Writes:
         store = get_store()
         with self.lock:
             if self.gate is None or self.gate.store is not store:
-                from spacekg.dataset import Sources, load_graph
+                from spacekg.build.dataset import Sources, load_graph
 
                 sources = Sources.packaged()
                 config = current_app.config

@@ -10,7 +10,7 @@ empty its result cache.
 
 Result objects carry RDF terms that are either rdflib terms (``URIRef``, ``BNode``,
 ``Literal``) or pyoxigraph terms (``NamedNode``, ``BlankNode``, ``Literal``); the serialisers
-in :mod:`spacekg.results` accept both, so a backend hands over what it has without
+in :mod:`spacekg.query.results` accept both, so a backend hands over what it has without
 converting. ``None`` in a row is an unbound variable.
 """
 

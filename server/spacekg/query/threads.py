@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from spacekg import negotiate
 from spacekg.errors import Overloaded, QueryTimeout
-from spacekg.results import Rendered, Stopped, render
+from spacekg.query import negotiate
+from spacekg.query.results import Rendered, Stopped, render
 from spacekg.stores import GraphResult, SolutionsResult, Store
 
 log = logging.getLogger(__name__)

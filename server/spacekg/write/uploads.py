@@ -1,6 +1,6 @@
 """What a curator's write may carry, checked while it is read, before the engine builds on it.
 
-Run inside the update process (:mod:`spacekg.update_process`), so even a body these checks
+Run inside the update process (:mod:`spacekg.write.update_process`), so even a body these checks
 miss costs that process, never the server worker. Each refusal names the limit:
 
 * RDF/XML: the body is read by expat first; an entity declaration (``<!ENTITY``, the

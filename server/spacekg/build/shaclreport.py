@@ -19,7 +19,7 @@ from pathlib import Path
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, XSD
 
-from spacekg.dataset import Sources, data_graph, load_graph, load_sources
+from spacekg.build.dataset import Sources, data_graph, load_graph, load_sources
 from spacekg.errors import SpaceKGError
 from spacekg.namespaces import BASE
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from spacekg import negotiate
-from spacekg.cache import CacheKey, ResultCache, cache_key
 from spacekg.errors import BadRequest, QueryError
-from spacekg.execution import QueryRunner
-from spacekg.http.protocol import ProtocolRequest
-from spacekg.prologue import predeclare
-from spacekg.results import Rendered
-from spacekg.sandbox import ProcessRunner
+from spacekg.query import negotiate
+from spacekg.query.cache import CacheKey, ResultCache, cache_key
+from spacekg.query.processes import ProcessRunner
+from spacekg.query.prologue import predeclare
+from spacekg.query.protocol import ProtocolRequest
+from spacekg.query.results import Rendered
+from spacekg.query.threads import QueryRunner
 from spacekg.sparql import inspect_query
 from spacekg.stores import Store
 

@@ -14,8 +14,8 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from spacekg import resources
-from spacekg.linkeddata import Description, Fact, Labels, labels_of, local_name, select
 from spacekg.namespaces import BASE, GRAPH, REPORT
+from spacekg.publish.linkeddata import Description, Fact, Labels, labels_of, local_name, select
 from spacekg.stores import Store
 
 LANGUAGES = ("en", "zh")

@@ -1,7 +1,7 @@
 """The service description (SPARQL 1.1 Service Description) and the VoID description.
 
 Built as RDF triples from what the store says about itself (graph names, sizes) and the
-formats :mod:`spacekg.negotiate` offers, so the descriptions cannot drift from what the
+formats :mod:`spacekg.query.negotiate` offers, so the descriptions cannot drift from what the
 endpoint does. No Flask here: the routes pass the URLs in.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, VOID
 
-from spacekg import negotiate
-from spacekg.licence import describe_dataset
 from spacekg.namespaces import BASE, PREFIXES, REPORT, SKG
+from spacekg.publish.licence import describe_dataset
+from spacekg.query import negotiate
 from spacekg.stores import Store
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

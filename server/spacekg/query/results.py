@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from spacekg import negotiate as n
+from spacekg.query import negotiate as n
 from spacekg.stores import BooleanResult, GraphResult, QueryResult, SolutionsResult
 from spacekg.stores.terms import term_parts, to_oxigraph
 

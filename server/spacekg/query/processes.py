@@ -30,7 +30,7 @@ whatever the heavy ones do — and no client holds more than its share; it is th
 Wikidata's query service (a budget per client, 429 beyond it) with the OS's scheduler doing
 the preemption.
 
-Query processes cannot open network sockets (:mod:`spacekg.netguard`), are fresh
+Query processes cannot open network sockets (:mod:`spacekg.query.netguard`), are fresh
 interpreters (``python -c``, not ``fork``: RocksDB's threads do not survive a fork, and the
 host program's ``__main__`` is none of their business) and open the store read-only
 themselves. A store this worker writes to is read through a *checkpoint* taken after each
@@ -64,7 +64,6 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from spacekg import negotiate
 from spacekg.errors import (
     EngineCrashed,
     MemoryLimitExceeded,
@@ -74,7 +73,8 @@ from spacekg.errors import (
     SpaceKGError,
     TooManyRequests,
 )
-from spacekg.results import Rendered
+from spacekg.query import negotiate
+from spacekg.query.results import Rendered
 from spacekg.stores import Store
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _rss(pid: int) -> int:
         return 0
 
 
-_CHILD = "import sys; from spacekg.sandbox import child_main; child_main(int(sys.argv[1]))"
+_CHILD = "import sys; from spacekg.query.processes import child_main; child_main(int(sys.argv[1]))"
 
 
 class _QueryProcess:
@@ -189,7 +189,7 @@ _REMEMBERED = 4096
 
 class ProcessRunner:
     """Runs client queries in query processes with the same interface as
-    :class:`spacekg.execution.QueryRunner` (``run_query``): ``processes`` warm ones, plus
+    :class:`spacekg.query.threads.QueryRunner` (``run_query``): ``processes`` warm ones, plus
     up to ``long_slots`` running long queries, ``client_share`` of them per client.
 
     ``memory_limit`` is the bytes this server worker and its query processes may hold
@@ -536,13 +536,13 @@ def child_main(fd: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
     except (ValueError, OSError):
         pass
-    from spacekg import netguard
+    from spacekg.query import netguard
 
     try:
         netguard.deny_outbound_network()
     except netguard.NetworkWallUnavailable as exc:
         log.warning("query process without the network wall: %s", exc)
-    from spacekg.results import render
+    from spacekg.query.results import render
     from spacekg.stores import OUTSIDE_REFUSED
     from spacekg.stores.configured import open_configured_store
 

@@ -27,23 +27,23 @@ from typing import Literal
 import pyoxigraph as ox
 
 from spacekg import __version__, resources
-from spacekg.dataset import (
+from spacekg.build.dataset import (
     Sources,
     data_graph,
     load_graph,
     load_sources,
     with_stable_blank_nodes,
 )
-from spacekg.errors import BuildError, ReasonerUnavailable
-from spacekg.reasoning import (
+from spacekg.build.reasoning import (
     check_consistency,
     close_store,
     java_available,
     ontology_graph,
     store_of,
 )
+from spacekg.build.validate import ValidationResult, require_conformance, validate_graph
+from spacekg.errors import BuildError, ReasonerUnavailable
 from spacekg.rq import load_query
-from spacekg.validate import ValidationResult, require_conformance, validate_graph
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from spacekg.errors import BadRequest
-from spacekg.linkeddata import Labels, local_name, select
 from spacekg.namespaces import BASE
+from spacekg.publish.linkeddata import Labels, local_name, select
 from spacekg.stores import Store
 
 

@@ -54,7 +54,9 @@ import pyoxigraph as ox
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
-import spacekg.uploads  # noqa: F401 - quiets rdflib's conversion warnings
+import spacekg.write.uploads  # noqa: F401 - quiets rdflib's conversion warnings
+from spacekg.build.reasoning import close_store, from_ox, refresh_inferred
+from spacekg.build.validate import ValidationReport, ValidationResult
 from spacekg.errors import (
     ConfigError,
     GraphNotFound,
@@ -66,19 +68,17 @@ from spacekg.errors import (
     WriteForbidden,
     WriteRejected,
 )
-from spacekg.incremental import IncrementalValidator
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
-from spacekg.reasoning import close_store, from_ox, refresh_inferred
 from spacekg.sparql import add_using, check_update
 from spacekg.stores import Store
-from spacekg.update_process import (
+from spacekg.write.incremental import IncrementalValidator
+from spacekg.write.update_process import (
     UPDATE_TIMEOUT,
     Limits,
     Operation,
     UpdateProcess,
     protected_message,
 )
-from spacekg.validate import ValidationReport, ValidationResult
 
 log = logging.getLogger(__name__)
 

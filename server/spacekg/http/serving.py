@@ -6,7 +6,7 @@ RocksDB files); ``get_serving()`` the whole per-process state, whose ``query_con
 carries the store, the query thread pool that enforces the time limit and the result cache
 to ``http/answer.py``. Nothing here is created at import time.
 
-Configuration keys (``SPACEKG_*`` environment variables, see ``app.DEFAULTS``):
+Configuration keys (``SPACEKG_*`` environment variables, see ``config.DEFAULTS``):
 STORE (``memory``, ``oxigraph``, ``oxigraph:DIR``, an ``http(s)://`` endpoint, or a Store
 object), STORE_READ_ONLY, DATASET_FILES (dataset files loaded with their own graphs),
 GRAPHS (``IRI=FILE`` pairs), QUERY_TIMEOUT, QUERY_THREADS, RUNAWAY, CACHE_ENTRIES,
@@ -22,16 +22,14 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from spacekg.cache import CacheKey, ResultCache
-from spacekg.errors import ConfigError
-from spacekg.execution import QueryRunner
-from spacekg.http.answer import QueryContext
-from spacekg.results import Rendered
-from spacekg.sandbox import ProcessRunner, sandboxable
+from spacekg.config import worker_memory_limit
+from spacekg.query.answer import QueryContext
+from spacekg.query.cache import CacheKey, ResultCache
+from spacekg.query.processes import ProcessRunner, sandboxable
+from spacekg.query.results import Rendered
+from spacekg.query.threads import QueryRunner
 from spacekg.stores import Store
-from spacekg.stores.configured import open_configured_store, parse_graphs, parse_paths
-
-__all__ = ["open_configured_store", "parse_graphs", "parse_paths"]  # also used from here
+from spacekg.stores.configured import open_configured_store
 
 _KEY = "spacekg"
 
@@ -101,34 +99,6 @@ class Serving:
             runner, self._runner = self._runner, None
         if isinstance(runner, ProcessRunner) and self._runner_pid == os.getpid():
             runner.close()
-
-
-#: What the server master keeps for itself out of MEMORY_LIMIT.
-MASTER_RESERVE = 64 << 20
-
-
-def parse_size(value: object) -> int:
-    """Bytes from ``2G``, ``1500M``, ``512k``, ``2GiB`` or a number; ConfigError otherwise."""
-    if isinstance(value, int | float) and value > 0:
-        return int(value)
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = str(value).strip().upper().removesuffix("IB").removesuffix("B")
-    unit = text[-1:] if text[-1:] in units else ""
-    try:
-        number = float(text[: len(text) - len(unit)] if unit else text)
-    except ValueError:
-        raise ConfigError(f"not a size: {value!r} (try 2G or 1500M)") from None
-    if number <= 0:
-        raise ConfigError(f"a size must be positive: {value!r}")
-    return int(number * units[unit])
-
-
-def worker_memory_limit(config: dict[str, Any]) -> int:
-    """Each worker's share of the server's MEMORY_LIMIT, for itself and its query
-    processes: the whole server (master, workers, query processes) stays under it."""
-    total = parse_size(config["MEMORY_LIMIT"])
-    workers = max(1, int(config.get("SERVER_WORKERS") or 1))
-    return max(64 << 20, (total - MASTER_RESERVE) // workers)
 
 
 def init_app(app: Flask, *, on_runaway: Callable[[str], None] | None = None) -> Serving:

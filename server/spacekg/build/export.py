@@ -4,7 +4,7 @@ Curators change the data through the server (issue 6); the files under ``data/``
 ``ontology/`` stay the source of truth in version control. This module closes the loop:
 
 * Which graph goes to which file is read from the project's own files (the same rules as
-  :mod:`spacekg.dataset`): ``data/report/para-05.trig`` holds ``graph/para/5``, the five
+  :mod:`spacekg.build.dataset`): ``data/report/para-05.trig`` holds ``graph/para/5``, the five
   ``data/reference/*.trig`` files share ``graph/reference`` (a triple stays in the file that
   had it; a new one goes to the file that already describes its subject), ``ontology/*.ttl``
   holds ``graph/ontology``. A graph no file holds goes to ``data/curated/<name>.trig`` (the
@@ -37,7 +37,7 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_canonical_graph
 from rdflib.term import Node
 
-from spacekg.dataset import data_default_graph, file_quads
+from spacekg.build.dataset import data_default_graph, file_quads
 from spacekg.errors import SpaceKGError
 from spacekg.namespaces import GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH
 from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
@@ -381,7 +381,7 @@ def _header_of(path: Path) -> list[str] | None:
 
 # --- change history -----------------------------------------------------------------------
 
-#: The audit log a writable on-disk store keeps beside its files (see spacekg.writes).
+#: The audit log a writable on-disk store keeps beside its files (see spacekg.write.gate).
 AUDIT_LOG = "audit.jsonl"
 _CHANGESET_ID = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")
 

@@ -17,7 +17,7 @@ from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from spacekg.dataset import Sources, data_graph, file_quads, load_dataset, load_graph
+from spacekg.build.dataset import Sources, data_graph, file_quads, load_dataset, load_graph
 from spacekg.errors import SpaceKGError, ValidationFailed
 from spacekg.namespaces import REFERENCE_GRAPH
 

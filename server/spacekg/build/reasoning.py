@@ -26,10 +26,10 @@ from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from spacekg import queryfiles
+from spacekg.build.validate import short
 from spacekg.errors import InconsistentOntology, ReasonerUnavailable, SpaceKGError
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from spacekg.stores.terms import to_oxigraph
-from spacekg.validate import short
 
 RDF_NS = str(RDF)
 RDFS_NS = str(RDFS)

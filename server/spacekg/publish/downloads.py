@@ -9,7 +9,7 @@ downloads always match the endpoint, whatever backend or extra graphs it runs wi
 * the *entity graph* (links between resources under ``id/`` stated in the report and the
   registry; no types, literals or inferred links) as GraphML and GEXF for Gephi/Cytoscape;
 * the *partnership network* (agents joined by the partnerships they share, weighted) as
-  GraphML and GEXF, and the partnerships as CSV (:mod:`spacekg.network`);
+  GraphML and GEXF, and the partnerships as CSV (:mod:`spacekg.publish.network`);
 * CSV tables of the main classes.
 
 Each file is listed with its size and SHA-256, and described in VoID and DCAT
@@ -37,12 +37,12 @@ import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS, VOID
 
-from spacekg import network
 from spacekg.errors import BuildError
-from spacekg.licence import LICENSE, describe_dataset
-from spacekg.linkeddata import Labels, local_name, paragraph_number, select
 from spacekg.namespaces import BASE, GRAPH, SKG
-from spacekg.pages import natural_key
+from spacekg.publish import network
+from spacekg.publish.licence import LICENSE, describe_dataset
+from spacekg.publish.linkeddata import Labels, local_name, paragraph_number, select
+from spacekg.publish.pages import natural_key
 from spacekg.stores import Store
 from spacekg.stores.terms import to_oxigraph
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from rdflib import RDF, URIRef
 
-from spacekg.linkeddata import describe, labels_of, local_name, select
 from spacekg.namespaces import BASE
-from spacekg.pages import page_path
+from spacekg.publish.linkeddata import describe, labels_of, local_name, select
+from spacekg.publish.pages import page_path
 from spacekg.stores import Store
 
 ENTITY_PREFIX = BASE + "id/"

@@ -22,8 +22,8 @@ from pathlib import Path
 from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
-from spacekg.linkeddata import Labels, local_name, paragraph_number
 from spacekg.namespaces import GRAPH, SKG
+from spacekg.publish.linkeddata import Labels, local_name, paragraph_number
 
 #: Partner properties and the role each names ("" for a partner the report gives no role).
 ROLES: dict[URIRef, str] = {

@@ -57,7 +57,7 @@ from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, Sequenc
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
-from spacekg.validate import SH, ValidationReport, ValidationResult, short, validate_graph
+from spacekg.build.validate import SH, ValidationReport, ValidationResult, short, validate_graph
 
 
 class Unbounded(Exception):

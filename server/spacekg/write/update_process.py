@@ -49,7 +49,7 @@ from spacekg.errors import (
     SpaceKGError,
     WriteForbidden,
 )
-from spacekg.sandbox import SAMPLE_SECONDS, _rebuild, _rss, _signal_name
+from spacekg.query.processes import SAMPLE_SECONDS, _rebuild, _rss, _signal_name
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,10 @@ class _Job:
     limits: Limits
 
 
-_CHILD = "import sys; from spacekg.update_process import child_main; child_main(int(sys.argv[1]))"
+_CHILD = (
+    "import sys; from spacekg.write.update_process import child_main; "
+    "child_main(int(sys.argv[1]))"
+)
 
 
 def tree_rss(pid: int) -> int:
@@ -190,7 +193,7 @@ class UpdateProcess:
                     self._generation = generation
                     if outcome == "ok":
                         added, removed, new_graphs, gone_graphs = value
-                        from spacekg.uploads import iter_quads
+                        from spacekg.write.uploads import iter_quads
 
                         return Change(list(iter_quads(added)), list(iter_quads(removed)),
                                       new_graphs, gone_graphs)
@@ -296,7 +299,7 @@ def child_main(fd: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     except (ValueError, OSError):
         pass
-    from spacekg import netguard
+    from spacekg.query import netguard
 
     try:
         netguard.deny_outbound_network()
@@ -338,7 +341,7 @@ def _evaluate(
     base: ox.Store, before: set[ox.Quad], operation: Operation, limits: Limits
 ) -> tuple[bytes, bytes, list[str], list[str]]:
     """Apply ``operation`` to a copy of ``base``; the change as N-Quads and graph names."""
-    from spacekg.uploads import check_terms, read_triples
+    from spacekg.write.uploads import check_terms, read_triples
 
     candidate = ox.Store()
     candidate.bulk_extend(base)
@@ -397,7 +400,7 @@ def _update(candidate: ox.Store, operation: Operation, limits: Limits) -> None:
     try:
         candidate.update(operation.text, base_iri=operation.base_iri)
     except SyntaxError as exc:
-        from spacekg.prologue import undefined_prefix
+        from spacekg.query.prologue import undefined_prefix
 
         raise undefined_prefix(operation.original or operation.text, predeclared={}) or \
             QuerySyntaxError(f"the update does not parse: {exc}") from None

@@ -1,0 +1,1 @@
+"""Build: the sources read, checked, reasoned over and written as one dataset."""

@@ -1,0 +1,1 @@
+"""Publish: what the site shows and offers for download, read from a store."""

@@ -1,0 +1,1 @@
+"""Write: curated changes checked, run in their own process, and made durable."""
