@@ -6,7 +6,8 @@ their answers) and then synthetic workshops shaped like the report's: agencies a
 organisations with @zh/@en labels and acronyms, countries, sessions, presentations with
 presenters and topics, paragraphs with Chinese text and ``skg:mentions``, participation
 statistics, programmes and missions, a SKOS topic hierarchy. Every fact sits in the named
-graph of its paragraph, identities in ``graph/reference``, as VOCAB.md prescribes.
+graph of its paragraph, identities in ``graph/reference``, as in the report's data files
+(docs/architecture.md, "The build").
 
 Deterministic: the same ``--seed``, size and repository files give byte-identical output.
 

@@ -1,5 +1,7 @@
 """Shared fixtures: the shipped sources, their parsed dataset, one build per test session,
-and a tiny self-contained project for testing the build's mechanics quickly.
+a tiny self-contained project for testing the build's mechanics quickly, and the web app
+(``app``: the whole site over the report's build, one per module; a file that tests another
+configuration defines its own ``app``) with its test ``client``.
 
 HermiT and SHACL validation of the whole report are slow, so the real build runs once per
 session, into a temporary directory, and every test that needs built data shares it.
@@ -9,11 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from rdflib import Dataset
+from site_support import make_app
 from spacekg.build.dataset import Sources, load_sources
 from spacekg.build.pipeline import BuildResult, ensure_built
 from spacekg.errors import InconsistentOntology, ValidationFailed
@@ -158,3 +163,14 @@ def toy(tmp_path: Path) -> ToyFactory:
         )
 
     return make
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The whole site over the report's build (its downloads and reports in a fresh place)."""
+    yield make_app(tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

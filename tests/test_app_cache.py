@@ -31,11 +31,6 @@ def app(store: OxigraphStore) -> Flask:
     return create_app({"TESTING": True, "STORE": store})
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def test_answer_carries_an_etag_and_revalidates_with_304(client: FlaskClient) -> None:
     first = client.get("/sparql", query_string={"query": QUERY})
     etag = first.headers["ETag"]

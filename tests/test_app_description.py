@@ -37,11 +37,6 @@ def app() -> Flask:
     )
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def parse(data: bytes, media_type: str) -> Graph:
     parser = PARSERS[media_type]
     if parser in ("nquads", "trig"):

@@ -1,4 +1,4 @@
-"""Real SPARQL clients against a live ``spacekg serve`` (gunicorn on a loopback port):
+"""Real SPARQL clients against a live ``spacekg serve`` (Granian on a loopback port):
 SPARQLWrapper, rdflib's SPARQLStore, and plain HTTP in each protocol form; CORS preflight;
 and one test that serves the real build."""
 

@@ -18,17 +18,12 @@ from flask.testing import FlaskClient
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, RDFS, VOID
-from site_support import BASE, make_app, report_quads
+from site_support import BASE, report_quads
 from spacekg.publish.downloads import CONTEXT
 
 SPDX = "http://spdx.org/rdf/terms#"
 INFERRED = BASE + "graph/inferred"
 ONTOLOGY = BASE + "graph/ontology"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield make_app(tmp_path_factory.mktemp("downloads"))
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +34,6 @@ def listing(app: Flask) -> dict[str, dict]:
     directory = Path(app.config["DOWNLOAD_DIR"])
     manifest = next(directory.glob("*/manifest.json"))
     return {item["name"]: item for item in json.loads(manifest.read_text(encoding="utf-8"))}
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def fetch(client: FlaskClient, name: str) -> bytes:

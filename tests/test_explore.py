@@ -3,23 +3,9 @@ the JSON API's errors, and the page wiring cytoscape.js."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from site_support import BASE, CHANGE_7, make_app, report_quads, report_store
+from site_support import BASE, CHANGE_7, report_quads, report_store
 from spacekg.publish.explore import MAX_NEIGHBOURS, neighbours
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield make_app(tmp_path_factory.mktemp("explore"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_neighbours_are_the_linked_entities() -> None:

@@ -265,7 +265,7 @@ def _triples(base: str) -> int:
 
 
 def _server_pids(base: str) -> tuple[int, set[int]]:
-    """The gunicorn master of the server at ``base`` and its worker processes."""
+    """The Granian master of the server at ``base`` and its worker processes."""
     port = base.rpartition(":")[2].encode()
     serving: set[int] = set()  # the master and its forks share its command line
     parents: dict[int, int] = {}

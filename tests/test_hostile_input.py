@@ -23,11 +23,6 @@ def app(tmp_path: Path) -> Flask:
     return make_app(tmp_path, WRITE_MAX_LITERAL_CHARS=1000)
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def _update(client: FlaskClient, text: str) -> tuple[int, dict[str, object]]:
     response = client.post("/update", data=text.encode(), headers={
         **AUTH, **JSON, "Content-Type": "application/sparql-update"})

@@ -4,7 +4,6 @@ Accept (q-values, wildcards, unknown types), 404 with help, and rdflib as a real
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,16 +17,6 @@ from spacekg.publish import linkeddata as ld
 from spacekg.queryfiles import load
 
 SKG = BASE + "ontology#"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield make_app(tmp_path_factory.mktemp("ld"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 # --------------------------------------------------------------------------- binding

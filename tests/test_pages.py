@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from site_support import BASE, make_app, report_quads, report_store
+from site_support import BASE, report_quads, report_store
 from spacekg.publish import pages
 from spacekg.publish.linkeddata import describe
 
 PACKAGE = Path(__file__).resolve().parents[1] / "server" / "spacekg"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield make_app(tmp_path_factory.mktemp("pages"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.mark.parametrize(("explicit", "cookie", "header", "expected"), [

@@ -102,23 +102,11 @@ def test_paragraph_types_are_all_rendered(asserted: Dataset) -> None:
 
 # --- on the pages ---------------------------------------------------------------------------
 
-from collections.abc import Iterator  # noqa: E402
 
-from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from site_support import BASE, make_app  # noqa: E402
+from site_support import BASE  # noqa: E402
 
 PARA_19 = "/id/document/a-ac-105-1294/para/19"
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield make_app(tmp_path_factory.mktemp("renderings"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _page(client: FlaskClient, path: str, lang: str) -> str:

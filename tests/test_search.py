@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-from site_support import BASE, make_app, report_quads, report_store
+from site_support import BASE, report_quads, report_store
 from spacekg.publish.search import MAX_QUERY_LENGTH, SearchIndex, chinese_number, normalise
 
 
 @pytest.fixture(scope="module")
 def index() -> SearchIndex:
     return SearchIndex.build(report_store())
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    yield make_app(tmp_path_factory.mktemp("search"))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_normalise_folds_case_width_and_quotes() -> None:

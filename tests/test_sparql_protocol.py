@@ -37,11 +37,6 @@ def app(request: pytest.FixtureRequest) -> Iterator[Flask]:
     )
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def send(client: FlaskClient, form: str, query: str, **kwargs: object) -> TestResponse:
     """Send ``query`` by one of the protocol's three forms."""
     params = dict(kwargs.pop("params", {}) or {})  # type: ignore[call-overload]

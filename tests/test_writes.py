@@ -54,11 +54,6 @@ def app(tmp_path: Path) -> Flask:
     return make_app(tmp_path)
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def ask(client: FlaskClient, query: str) -> bool:
     response = client.get(
         "/sparql", query_string={"query": query},

@@ -34,11 +34,6 @@ def app(tmp_path: Path) -> Flask:
     return make_app(tmp_path)
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 def update(client: FlaskClient, text: str) -> tuple[int, str]:
     response = client.post("/sparql", data={"update": text}, headers=AUTH)
     return response.status_code, response.get_data(as_text=True)

@@ -474,7 +474,7 @@ def _store_dir(value: str) -> Path:
 
 def _export(args: argparse.Namespace) -> int:
     from spacekg import resources
-    from spacekg.build.pipeline import export
+    from spacekg.build import export
 
     if args.prune and not args.in_place:
         _error("--prune only applies with --in-place")
@@ -507,7 +507,7 @@ def _export(args: argparse.Namespace) -> int:
 def _changes(args: argparse.Namespace) -> int:
     import json
 
-    from spacekg.build.pipeline import export
+    from spacekg.build import export
 
     directory = _store_dir(args.store)
     if not directory.is_dir():

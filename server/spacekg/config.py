@@ -36,10 +36,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_REQUEST_BYTES": 1_000_000,
     # threads per process evaluating queries (stores that run queries in the worker)
     "QUERY_THREADS": 8,
-    # query processes per worker for an on-disk Oxigraph store (sandbox.py); 0 = in the worker
+    # query processes per worker for an on-disk Oxigraph store (query/processes.py);
+    # 0 = in the worker
     "QUERY_PROCESSES": 2,
     # long queries (past half a second) per worker, and per client within those; more get
-    # 503 / 429 (sandbox.py)
+    # 503 / 429 (query/processes.py)
     "LONG_QUERY_SLOTS": 4,
     "CLIENT_LONG_QUERIES": 2,
     # bytes the whole server may hold (master, workers, query processes): a query that
@@ -53,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     # per process (0 entries = both off)
     "CACHE_ENTRIES": 2048,
     "CACHE_BYTES": 128 * 1024 * 1024,
-    # one line per request on standard output (spacekg serve; accesslog.py); false = none
+    # one line per request on standard output (spacekg serve; http/accesslog.py); false = none
     "ACCESS_LOG": True,
     # Access-Control-Allow-Origin; "" switches CORS off
     "CORS_ORIGIN": "*",

@@ -1,4 +1,4 @@
-"""SPARQL the code runs, kept in ``spacekg/queries/*.rq`` and loaded by name.
+"""SPARQL the code runs (build, stores, pages), kept in ``spacekg/queries/*.rq``, loaded by name.
 
 Keeping queries in files lets them be read, tested and run by hand (``spacekg query -f``)
 apart from the Python that uses them.

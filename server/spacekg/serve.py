@@ -4,14 +4,13 @@ Choices, and why:
 
 * Granian (a maintained HTTP server written in Rust, serving the WSGI app): connections, request
   heads and keep-alive are handled by its event loop, so idle and slow clients cost a socket,
-  not a thread. gunicorn's threaded worker gave each connection that had sent a byte a thread
-  until its head was complete: 8 clients trickling a head one byte at a time, or a few dozen
-  idle connections, stopped the server answering anyone (issue 11). SpaceKG's own gunicorn
-  worker, with a hand-written HTTP parser for speed, is gone: Granian is as fast (see
-  ``bench/README.md``). A head must arrive within ``HEADER_READ_TIMEOUT``.
+  not a thread. A threaded WSGI server (gunicorn's gthread, used until issue 11) gives each
+  connection that has sent a byte a thread until its head is complete: 8 clients trickling a
+  head one byte at a time, or a few dozen idle connections, stopped it answering anyone;
+  Granian is as fast (``bench/README.md``). A head must arrive within ``HEADER_READ_TIMEOUT``.
 * One worker process per core (2 here), with ``SPACEKG_THREADS`` (32) threads each for the
   WSGI app. Client queries on an on-disk Oxigraph run in each worker's query processes
-  (``sandbox.py``); the worker's own threads only parse, wait and write, so they are many
+  (``query/processes.py``); the worker's own threads only parse, wait and write, so they are many
   and cheap: a request waiting on a long query holds a thread, and a cached answer, a page
   or a short query must still find one free (with 4, eight heavy queries shut everyone out).
 * HTTP/1.1 only, and every connection must send a complete request head within
@@ -27,7 +26,8 @@ Choices, and why:
 * A worker that dies is replaced (``respawn_failed_workers``). A query that overruns its
   limit is answered 503 at once; a query process is killed on the spot; a query running in
   the worker (in-memory stores) that cannot be stopped makes its worker exit after draining,
-  and Granian starts a fresh one: the process is the unit that can be stopped (DESIGN.md §6).
+  and Granian starts a fresh one: the process is the unit that can be stopped
+  (docs/architecture.md, "Stopping a query").
 * Workers give up the network (``netguard``) unless the store is remote.
 * "Ready" is said (``on_ready``, printed by the CLI) once a worker has answered a query, not
   when the socket is bound: Granian's master listens before its workers have opened the
@@ -35,7 +35,7 @@ Choices, and why:
   ``ASK {}``, so it is the first line of the access log. The check runs in a child process
   started before Granian: a thread in the master would be copied into forked workers with
   its locks held (a worker once hung for good on an import lock taken by the check).
-* One access-log line per request (``accesslog.py``, on standard output; ``ACCESS_LOG``,
+* One access-log line per request (``http/accesslog.py``, on standard output; ``ACCESS_LOG``,
   ``--no-access-log``), written by a wrapper around the app rather than by Granian: its log
   has no response size and writes percent-decoded paths as they are (see ``accesslog``).
   Requests Granian refuses itself (a malformed head, 400) never reach it and are not logged.

@@ -286,7 +286,6 @@ class QueryInfo:
 
     form: str
     normalised: str
-    has_dataset_clause: bool = False
     volatile: bool = False
 
 
@@ -302,7 +301,7 @@ def inspect_query(text: str) -> QueryInfo:
     _refuse_outbound(analysis, ("SERVICE",))  # LOAD is an update: refused as one below
     form = analysis.form
     if form in QUERY_FORMS:
-        return QueryInfo(form, analysis.key, analysis.has_dataset_clause, analysis.volatile)
+        return QueryInfo(form, analysis.key, analysis.volatile)
     if form in UPDATE_KEYWORDS:
         raise UpdateRefused(
             f"{form} is SPARQL Update: this endpoint is read-only and answers queries "

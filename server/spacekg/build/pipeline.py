@@ -26,7 +26,7 @@ from typing import Literal
 
 import pyoxigraph as ox
 
-from spacekg import __version__, resources
+from spacekg import __version__, queryfiles, resources
 from spacekg.build.dataset import (
     Sources,
     data_graph,
@@ -43,7 +43,6 @@ from spacekg.build.reasoning import (
 )
 from spacekg.build.validate import ValidationResult, require_conformance, validate_graph
 from spacekg.errors import BuildError, ReasonerUnavailable
-from spacekg.rq import load_query
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +83,8 @@ def default_build_dir() -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _input_key(path: Path) -> str:
@@ -277,7 +273,7 @@ def _load_on_disk(directory: Path, nquads: Path) -> None:
     queries read; see ``stores/oxigraph.py``); ``dataset.nq`` keeps only the named graphs."""
     done = subprocess.run(
         [sys.executable, "-c", _BULK_LOAD, str(directory), str(nquads),
-         load_query("union_into_default_graph")],
+         queryfiles.load("union_into_default_graph")],
         capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:

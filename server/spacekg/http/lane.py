@@ -4,8 +4,8 @@ A SPARQL endpoint spends most requests on short queries, where the web framework
 much as the engine: routing, request and context objects, hooks, header objects — about
 0.3 ms a request under Flask, as much as a point lookup in Oxigraph. The lane takes the
 requests that are plainly queries (GET, or POST with a declared length, on ``/sparql``),
-reads them with the same parser as the route (``http/protocol.py``) and answers them with
-the same function (``http/answer.py``): same checks, limits, negotiation, cache, ETags and
+reads them with the same parser as the route (``query/protocol.py``) and answers them with
+the same function (``query/answer.py``): same checks, limits, negotiation, cache, ETags and
 headers, CORS included.
 
 It also replays: once a request got a cacheable answer (200 with an ETag), the very same

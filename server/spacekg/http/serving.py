@@ -4,7 +4,7 @@
 first use, and again in a forked child when the backend cannot cross a fork, such as
 RocksDB files); ``get_serving()`` the whole per-process state, whose ``query_context()``
 carries the store, the query thread pool that enforces the time limit and the result cache
-to ``http/answer.py``. Nothing here is created at import time.
+to ``query/answer.py``. Nothing here is created at import time.
 
 Configuration keys (``SPACEKG_*`` environment variables, see ``config.DEFAULTS``):
 STORE (``memory``, ``oxigraph``, ``oxigraph:DIR``, an ``http(s)://`` endpoint, or a Store
@@ -65,8 +65,8 @@ class Serving:
         return QueryContext(self.store, self.runner, self.cache, max_rows)
 
     def runner(self) -> QueryRunner | ProcessRunner:
-        """Query processes for an on-disk Oxigraph store (``sandbox.py``: a query that crashes
-        the engine or eats memory cannot end this process), else a pool of threads here.
+        """Query processes for an on-disk Oxigraph store (``query/processes.py``: a query that
+        crashes the engine or eats memory cannot end this process), else threads here.
         Neither survives a fork: a child process starts its own."""
         if self._runner is None or self._runner_pid != os.getpid():
             with self._lock:

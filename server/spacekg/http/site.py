@@ -42,7 +42,7 @@ from spacekg.http.view import (
     search_index,
     with_language_cookie,
 )
-from spacekg.namespaces import BASE
+from spacekg.namespaces import BASE, ID, SKG
 from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 from spacekg.publish.downloads import CONTEXT, Downloads, catalogue
 from spacekg.publish.explore import neighbours, partnership_network
@@ -66,7 +66,7 @@ site_bp = Blueprint("site", __name__)
 WORKSHOP = BASE + "id/event/haikou-workshop-2022"
 
 #: The endpoint's predeclared prefixes, and ``id:`` to shorten individuals in the table.
-PREFIXES = {"skg": BASE + "ontology#", "id": BASE + "id/", **NAMESPACE_PREFIXES}
+PREFIXES = {"skg": str(SKG), "id": str(ID), **NAMESPACE_PREFIXES}
 
 
 def init_app(app: Flask) -> None:

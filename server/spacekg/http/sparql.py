@@ -1,6 +1,6 @@
 """``/sparql``: the SPARQL 1.1 Protocol query operation, and the service description.
 
-Thin route: read the protocol request, then ``http/answer.py`` answers the query (the query
+Thin route: read the protocol request, then ``query/answer.py`` answers the query (the query
 lane in front of Flask, ``http/lane.py``, usually gets there first). Every failure is an
 exception mapped in ``http/errors.py``.
 """
@@ -24,7 +24,7 @@ def endpoint() -> Response:
     limit = int(current_app.config["MAX_REQUEST_BYTES"])
     if len(request.query_string) > limit:
         raise RequestTooLarge(f"the URL query string is over the {limit}-byte limit")
-    body = read_body()  # a GET with a body is refused (protocol.py)
+    body = read_body()  # a GET with a body is refused (query/protocol.py)
     protocol = parse_request(
         request.method, request.query_string, request.headers.get("Content-Type"), body
     )

@@ -352,7 +352,8 @@ def graph_statements(store: Store, graph: str) -> list[tuple[Any, Any, Any]]:
 
 
 def paragraph_graph_of(paragraph_iri: str) -> str | None:
-    """The named graph of a paragraph or annex clause IRI (VOCAB.md naming), else None."""
+    """The named graph of a paragraph or annex clause IRI, else None: the report's IRIs
+    ``…/para/5`` and ``…/annex/pp/3`` name the graphs ``graph/para/5`` and ``graph/pp/3``."""
     report = BASE + "id/document/a-ac-105-1294/"
     if not paragraph_iri.startswith(report):
         return None

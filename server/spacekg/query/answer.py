@@ -58,7 +58,7 @@ def answer_query(
 ) -> Answer:
     """The answer to ``protocol.query`` (which must be set): 200, or 304 when the client's
     copy is current. ``client`` (its address) is whose share a long query counts against.
-    SpaceKG's prefixes are predeclared (``prologue.py``). Raises
+    SpaceKG's prefixes are predeclared (``query/prologue.py``). Raises
     QuerySyntaxError (one line naming an undeclared prefix, when that is what is wrong),
     UnsafeQuery, NotAcceptable, QueryTimeout…."""
     assert protocol.query is not None

@@ -7,7 +7,7 @@ engine's), the engine has no way to open a connection: a seccomp filter (through
 in a query process, ``socket()`` too for every address family but local ``AF_UNIX``.
 Oxigraph's ``SERVICE`` client, rdflib's URL fetching and DNS look-ups all need them.
 
-Query processes (``sandbox.py``) install it always; a server worker installs it when its
+Query processes (``query/processes.py``) install it always; a server worker installs it when its
 store is local (a remote store is reached over the network, on purpose). A filter cannot be
 removed once loaded, and applies to every thread of the process (``CTL_TSYNC``) and to the
 threads and children it starts later.

@@ -26,7 +26,8 @@ SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 #: Versions a client may announce (SPARQL 1.2 Protocol §2.1); Oxigraph parses 1.2 syntax.
 SUPPORTED_VERSIONS = ("1.1", "1.2")
-#: Paths of the protocol's query operation (the lane and the worker's short path serve them).
+#: Paths of the protocol's query operation (the lane, ``http/lane.py``, and the Flask route,
+#: ``http/sparql.py``, serve them).
 QUERY_PATHS = frozenset({"/sparql", "/sparql/"})
 #: Largest body the fast ways in read themselves (POSTed queries are short); bigger ones go
 #: the long way, where the size limit (413) is enforced.

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 from spacekg.query import negotiate as n
 from spacekg.stores import BooleanResult, GraphResult, QueryResult, SolutionsResult
 from spacekg.stores.terms import term_parts, to_oxigraph
@@ -30,16 +31,11 @@ class StopFlag(Protocol):
     def is_set(self) -> bool: ...
 
 
-#: Prefixes written at the top of Turtle and TriG answers.
+#: Prefixes written at the top of Turtle and TriG answers (those the answer uses): a selection
+#: of SpaceKG's prefixes, in this order.
 PREFIXES = {
-    "skg": "https://w3id.org/spacekg/ontology#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
+    name: NAMESPACE_PREFIXES[name]
+    for name in ("skg", "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "prov")
 }
 
 _RDF_FORMATS = {

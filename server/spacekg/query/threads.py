@@ -1,15 +1,16 @@
 """Run queries under a time limit in this process, and stop the ones that overrun.
 
-For stores whose queries run inside the server worker (rdflib's, an in-memory Oxigraph, a
-remote engine); an on-disk Oxigraph runs client queries in query processes instead
-(``sandbox.py``). Neither pyoxigraph nor rdflib can cancel a query from Python (DESIGN.md
-§6): each query runs on a daemon thread of a small per-process pool while the request thread
-waits for it with a deadline. On timeout the client gets its answer at once and the query is
-asked to stop at the next row (streaming SELECT/CONSTRUCT stop there). A query still running
-after a grace period is stuck inside the engine (sorting, aggregating): ``on_runaway`` is
-called, and under ``spacekg serve`` it makes this worker exit, so the process — the only thing
-that can stop such a query — is replaced by a fresh one (``serve.py``). pyoxigraph releases
-the GIL while it evaluates, so the pool gives real concurrency.
+For stores whose queries run inside the server worker (rdflib's, an in-memory Oxigraph, a remote
+engine); an on-disk Oxigraph runs client queries in query processes instead
+(``query/processes.py``). Neither pyoxigraph nor rdflib can cancel a query from Python
+(docs/architecture.md, "Stopping a query"): each query runs on a daemon thread of a small
+per-process pool while the request thread waits for it with a deadline. On timeout the client
+gets its answer at once and the query is asked to stop at the next row (streaming
+SELECT/CONSTRUCT stop there). A query still running after a grace period is stuck inside the
+engine (sorting, aggregating): ``on_runaway`` is called, and under ``spacekg serve`` it makes
+this worker exit, so the process — the only thing that can stop such a query — is replaced by a
+fresh one (``serve.py``). pyoxigraph releases the GIL while it evaluates, so the pool gives real
+concurrency.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class QueryRunner:
         """Evaluate ``sparql`` on ``store`` and serialise it as ``fmt``, within the limit:
         the pool runs the query while the caller waits with a deadline. ``client`` is
         accepted for the process runner's interface: threads cannot be preempted, so this
-        runner keeps no shares (``sandbox.py`` does)."""
+        runner keeps no shares (``query/processes.py`` does)."""
         limit = self.timeout if timeout is None else timeout
 
         def work(cancel: Cancel) -> Rendered:

@@ -1,9 +1,9 @@
 """rdflib in-memory backend: the reference engine the Oxigraph answers are checked against.
 
-rdflib's SPARQL engine is pure Python and slow on joins (DESIGN.md §6); it is here to give a
-second, independent implementation, not to serve load. Two of its defaults fetch URLs on a
-query's behalf (``FROM <iri>`` and ``SERVICE``): the first is switched off here, process-wide,
-and :mod:`spacekg.sparql` refuses the second before any backend sees it.
+rdflib's SPARQL engine is pure Python and slow on joins (docs/architecture.md, "Stores"); it is
+here to give a second, independent implementation, not to serve load. Two of its defaults fetch
+URLs on a query's behalf (``FROM <iri>`` and ``SERVICE``): the first is switched off here,
+process-wide, and :mod:`spacekg.sparql` refuses the second before any backend sees it.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ The default graph answers as a set. Oxigraph's ``use_default_graph_as_union`` yi
 once per named graph holding it (a fact stated in two paragraphs came back twice), so the
 union is materialised instead: every load copies the named graphs' triples into the store's
 real default graph, where Oxigraph keeps each triple once, and queries read that graph as it
-is (its single-graph indexes, no per-graph merge). Writes keep it in step (``writes.py``).
+is (its single-graph indexes, no per-graph merge). Writes keep it in step (``write/gate.py``).
 A store written before this (named graphs, empty default graph) is still read as the union.
 """
 
@@ -21,8 +21,8 @@ from typing import IO
 
 import pyoxigraph as ox
 
+from spacekg import queryfiles
 from spacekg.errors import InputError, QuerySyntaxError
-from spacekg.rq import load_query
 from spacekg.sparql import declares_dataset, needs_base_iri
 from spacekg.stores import (
     DATASET_FORMATS,
@@ -166,12 +166,12 @@ class OxigraphStore(Store):
             if not self._default_is_union():
                 return len(self._store)
             if self._default_size is None:
-                size = self._store.query(load_query("default_graph_size"))
+                size = self._store.query(queryfiles.load("default_graph_size"))
                 assert isinstance(size, ox.QuerySolutions)
                 self._default_size = int(next(iter(size))["n"].value)  # type: ignore[index]
             return self._default_size
         if self._sizes is None:
-            sizes = self._store.query(load_query("graph_sizes"))
+            sizes = self._store.query(queryfiles.load("graph_sizes"))
             assert isinstance(sizes, ox.QuerySolutions)
             self._sizes = {s["g"].value: int(s["n"].value) for s in sizes}  # type: ignore[union-attr]
         return self._sizes.get(graph, 0)
@@ -195,7 +195,7 @@ class OxigraphStore(Store):
 
 def materialise_union(store: ox.Store) -> None:
     """Copy every named graph's triples into the default graph (a set: each once)."""
-    store.update(load_query("union_into_default_graph"))
+    store.update(queryfiles.load("union_into_default_graph"))
 
 
 def _union_missing(store: ox.Store) -> bool:

@@ -6,10 +6,10 @@ How a write is applied, and why:
 
 * Each write (one SPARQL Update request, one Graph Store Protocol call) runs on a *candidate*:
   an in-memory Oxigraph copy of the dataset. The candidate is validated against SpaceKG's
-  shapes with the ontology (``validate.py``, as the build does); a write is refused when the
+  shapes with the ontology (``build/validate.py``, as the build does); a write is refused when the
   candidate has a violation the current data does not have (so data that was already
   imperfect does not block unrelated curation). The store is untouched until then.
-* Validation is incremental (``incremental.py``): the gate keeps the data as an rdflib graph
+* Validation is incremental (``write/incremental.py``): the gate keeps the data as an rdflib graph
   updated from each write's difference (never reserialised) with its violations per focus
   node; a write revalidates only the focus nodes the changed triples can affect, as far as
   the shapes look, and compares them with those nodes' earlier results. A big write, a

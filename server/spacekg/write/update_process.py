@@ -1,4 +1,4 @@
-"""Curated writes evaluated with the same containment as client queries (``sandbox.py``).
+"""Curated writes evaluated with the same containment as client queries (``query/processes.py``).
 
 A token holder's update or upload is native work on their input: Oxigraph's update engine
 and parsers can recurse until the stack overflows (a 20,000-pattern WHERE, JSON-LD nested
