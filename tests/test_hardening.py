@@ -438,9 +438,10 @@ def test_a_memory_hungry_query_is_stopped_with_503_under_the_limit(server: str) 
     finally:
         stop.set()
         sampler.join()
-    for response in hungry_answers:
-        assert response.status_code == 503, response.text
-        assert response.json()["error"]["type"] in ("MemoryLimitExceeded", "Overloaded")
+    for response in hungry_answers:  # past its share of long queries, a client gets 429
+        assert (response.status_code, response.json()["error"]["type"]) in (
+            (503, "MemoryLimitExceeded"), (503, "Overloaded"), (429, "TooManyRequests")
+        ), response.text
     assert any(r.json()["error"]["type"] == "MemoryLimitExceeded" for r in hungry_answers)
     assert answers and all(answers)
     # the sampler looks every 20 ms; the limit holds within what grows in that time

@@ -311,7 +311,8 @@ class ProcessRunner:
                 worker.kill("share")
                 raise
             self._long[worker] = client
-            if not self._idle and len(self._busy) < self._size + self.long_slots:
+            if (not self._idle and not self._closed
+                    and len(self._busy) < self._size + self.long_slots):
                 self._idle.append(self._spawn())  # the warm process it took is replaced
                 self._lock.notify_all()
         _renice(worker.pid, 19)
@@ -344,7 +345,8 @@ class ProcessRunner:
         ``processes + long_slots`` (no query queues behind others while a slot is free),
         else the next to come free."""
         with self._lock:
-            if not self._idle and len(self._busy) < self._size + self.long_slots:
+            if (not self._idle and not self._closed
+                    and len(self._busy) < self._size + self.long_slots):
                 self._idle.append(self._spawn())
             while not self._idle:
                 remaining = deadline - time.monotonic()
@@ -527,12 +529,12 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, str | int | float) else str(value)
 
 
-def child_main(fd: int) -> None:
-    """A query process: answer requests from socket ``fd`` until the parent goes away."""
-    conn = Connection(fd)
-    config, data_limit = pickle.loads(conn.recv_bytes())
-    logging.basicConfig(level=logging.WARNING, format="[query %(process)d] %(message)s")
-    try:  # a ceiling for what grows faster than the parent's sampler looks
+def contain_this_process(role: str, data_limit: int) -> None:
+    """What a process evaluating a client's SPARQL does first: log as ``role``, cap its heap
+    at ``data_limit`` bytes (a ceiling for what grows faster than the parent's sampler looks)
+    and give up the network (:mod:`spacekg.query.netguard`)."""
+    logging.basicConfig(level=logging.WARNING, format=f"[{role} %(process)d] %(message)s")
+    try:
         resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
     except (ValueError, OSError):
         pass
@@ -541,7 +543,14 @@ def child_main(fd: int) -> None:
     try:
         netguard.deny_outbound_network()
     except netguard.NetworkWallUnavailable as exc:
-        log.warning("query process without the network wall: %s", exc)
+        log.warning("%s process without the network wall: %s", role, exc)
+
+
+def child_main(fd: int) -> None:
+    """A query process: answer requests from socket ``fd`` until the parent goes away."""
+    conn = Connection(fd)
+    config, data_limit = pickle.loads(conn.recv_bytes())
+    contain_this_process("query", data_limit)
     from spacekg.query.results import render
     from spacekg.stores import OUTSIDE_REFUSED
     from spacekg.stores.configured import open_configured_store

@@ -24,7 +24,6 @@ import logging
 import os
 import pickle
 import re
-import resource
 import socket
 import subprocess
 import sys
@@ -49,7 +48,13 @@ from spacekg.errors import (
     SpaceKGError,
     WriteForbidden,
 )
-from spacekg.query.processes import SAMPLE_SECONDS, _rebuild, _rss, _signal_name
+from spacekg.query.processes import (
+    SAMPLE_SECONDS,
+    _rebuild,
+    _rss,
+    _signal_name,
+    contain_this_process,
+)
 
 log = logging.getLogger(__name__)
 
@@ -294,17 +299,7 @@ def child_main(fd: int) -> None:
     """An update process: apply writes from socket ``fd`` until the writer goes away."""
     conn = Connection(fd)
     limit = pickle.loads(conn.recv_bytes())
-    logging.basicConfig(level=logging.WARNING, format="[update %(process)d] %(message)s")
-    try:
-        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    except (ValueError, OSError):
-        pass
-    from spacekg.query import netguard
-
-    try:
-        netguard.deny_outbound_network()
-    except netguard.NetworkWallUnavailable as exc:
-        log.warning("update process without the network wall: %s", exc)
+    contain_this_process("update", limit)
     base: ox.Store | None = None
     before: set[ox.Quad] = set()
     while True:
