@@ -2,8 +2,9 @@
 
 Not a test: a measurement on loopback, bounded in time. Each part prints its figures:
 
-* ``heavy``: N heavy queries (each runs to the time limit) sent at once, then 100 fresh cheap
-  probes one after the other while they run: the probes' p50 / p99 / max latency and
+* ``heavy``: N heavy queries (each runs to the time limit) sent at once; one cheap probe
+  half a second into the burst; then, ``--settle`` seconds later, 100 fresh cheap probes one
+  after the other while the heavy ones run: the probes' p50 / p99 / max latency and
   statuses, and how the heavy ones ended (200, 429, 503).
 * ``flood``: ``--flood`` distinct 1 MB ``ASK`` queries (4 at a time), sampling the server's
   process tree RSS; then 20 ordinary queries: their statuses.
@@ -93,7 +94,7 @@ def percentiles(values: list[float]) -> str:
             f"max {ordered[-1] * 1000:.0f} ms")
 
 
-def heavy(base: str, count: int) -> None:
+def heavy(base: str, count: int, settle: float) -> None:
     outcomes: Counter[int | str] = Counter()
 
     def run(n: int) -> None:
@@ -107,7 +108,13 @@ def heavy(base: str, count: int) -> None:
     threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
     for thread in threads:
         thread.start()
-    time.sleep(2.0)  # every heavy query is past its first half second
+    time.sleep(0.5)
+    start = time.perf_counter()  # one probe in the burst, while the heavy ones are sorted out
+    burst = requests.get(base + "/sparql", params={"query": cheap(9_999)}, headers=JSON,
+                         timeout=60)
+    print(f"heavy x{count}: a probe during the burst: {burst.status_code} in "
+          f"{(time.perf_counter() - start) * 1000:.0f} ms")
+    time.sleep(settle)  # every heavy query runs long, or was stopped past the shares
     latencies, statuses = [], Counter()
     for n in range(100):
         start = time.perf_counter()
@@ -211,6 +218,8 @@ def main() -> None:
     parser.add_argument("base", help="server URL on loopback, e.g. http://127.0.0.1:8000")
     parser.add_argument("--parts", default="heavy,flood,idle")
     parser.add_argument("--heavy", default="8,16", help="heavy query counts to try")
+    parser.add_argument("--settle", type=float, default=3.0,
+                        help="seconds between the burst and the probes")
     parser.add_argument("--flood", type=int, default=2000)
     parser.add_argument("--idle", type=int, default=2100)
     args = parser.parse_args()
@@ -220,7 +229,7 @@ def main() -> None:
     wanted = args.parts.split(",")
     if "heavy" in wanted:
         for count in (int(c) for c in args.heavy.split(",")):
-            heavy(args.base, count)
+            heavy(args.base, count, args.settle)
     if "flood" in wanted:
         flood(args.base, args.flood, server_pid(parts.port or 80))
     if "idle" in wanted:
