@@ -308,24 +308,25 @@ class WriteGate:
         self, target: GraphTarget, body: bytes, media_type: str, *, who: str
     ) -> WriteResult:
         """Graph Store PUT: the graph's content becomes ``body``."""
-        self._refuse_protected(target)
-        _accepted_media_type(media_type)
-        existed = self.graph_exists(target)
-        apply = self._contained(Operation("put", graph=target.iri, body=body,
-                                          media_type=media_type))
-        result = self._commit(who, "graph-store PUT", apply, graphs=(target.label,))
-        return WriteResult(result.added, result.removed, result.graphs, created=not existed)
+        return self._upload("put", target, body, media_type, who=who)
 
     def add_to_graph(
         self, target: GraphTarget, body: bytes, media_type: str, *, who: str
     ) -> WriteResult:
         """Graph Store POST: merge ``body`` into the graph (created if absent)."""
+        return self._upload("post", target, body, media_type, who=who)
+
+    def _upload(
+        self, method: str, target: GraphTarget, body: bytes, media_type: str, *, who: str
+    ) -> WriteResult:
+        """A Graph Store PUT or POST of ``body``, evaluated in the update process."""
         self._refuse_protected(target)
         _accepted_media_type(media_type)
         existed = self.graph_exists(target)
-        apply = self._contained(Operation("post", graph=target.iri, body=body,
+        apply = self._contained(Operation(method, graph=target.iri, body=body,
                                           media_type=media_type))
-        result = self._commit(who, "graph-store POST", apply, graphs=(target.label,))
+        result = self._commit(who, f"graph-store {method.upper()}", apply,
+                              graphs=(target.label,))
         return WriteResult(result.added, result.removed, result.graphs, created=not existed)
 
     def delete_graph(self, target: GraphTarget, *, who: str) -> WriteResult:
