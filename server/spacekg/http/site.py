@@ -2,7 +2,7 @@
 graph explorer, downloads, and YASGUI on ``/sparql`` for browsers.
 
 ``init_app(app)`` registers these blueprints and the linked-data one; routes stay thin
-(parse, call :mod:`spacekg.publish.pages`, :mod:`spacekg.publish.search`,
+(parse, call :mod:`spacekg.publish.figures`, :mod:`spacekg.publish.search`,
 :mod:`spacekg.publish.explore` or :mod:`spacekg.publish.downloads`, render).
 """
 
@@ -45,17 +45,12 @@ from spacekg.http.view import (
 from spacekg.namespaces import BASE, ID, SKG
 from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 from spacekg.publish.downloads import CONTEXT, Downloads, catalogue
+from spacekg.publish.examples import competency_questions
 from spacekg.publish.explore import neighbours, partnership_network
+from spacekg.publish.figures import class_figures, graph_figures, participation_figures, world_map
 from spacekg.publish.linkeddata import iri_term, labels_of, local_name, select
-from spacekg.publish.pages import (
-    class_figures,
-    competency_questions,
-    graph_figures,
-    page_path,
-    participation_figures,
-    programme,
-    world_map,
-)
+from spacekg.publish.links import page_path
+from spacekg.publish.programme import programme
 from spacekg.query import negotiate
 from spacekg.query.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
 

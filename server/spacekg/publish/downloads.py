@@ -40,9 +40,9 @@ from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS, VOID
 from spacekg.errors import BuildError
 from spacekg.namespaces import BASE, GRAPH, SKG
 from spacekg.publish import network
+from spacekg.publish.language import natural_key
 from spacekg.publish.licence import LICENSE, describe_dataset
 from spacekg.publish.linkeddata import Labels, local_name, paragraph_number, select
-from spacekg.publish.pages import natural_key
 from spacekg.stores import Store
 from spacekg.stores.terms import to_oxigraph
 
