@@ -284,7 +284,7 @@ def test_partnership_network_view(
     page, blocked = browser_page
     p = page  # type: ignore[assignment]
     for lang in ("en", "zh"):
-        p.goto(base_url + f"/explore/partnerships?lang={lang}")  # type: ignore[attr-defined]
+        p.goto(base_url + f"/partnerships?lang={lang}")  # type: ignore[attr-defined]
         p.wait_for_selector("#net[data-ready='1']", timeout=10_000)  # type: ignore[attr-defined]
         data = p.evaluate(  # type: ignore[attr-defined]
             "() => JSON.parse(document.getElementById('network-data').textContent)")

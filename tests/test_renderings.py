@@ -264,6 +264,9 @@ def test_paragraph_facts_table_sets_the_other_language_aside(client: FlaskClient
     ("All named graphs (N-Quads)", "全部命名图（N-Quads）"),
     ("Entity graph, 597 nodes, 2024 edges (GraphML)", "实体图，597 个节点，2024 条边（GraphML）"),
     ("Table: SpaceAgency (CSV)", "表格：SpaceAgency（CSV）"),
+    ("Partnership network, 22 agents, 27 weighted edges (GraphML)",
+     "伙伴关系网络，22 个伙伴，27 条加权边（GraphML）"),
+    ("JSON-LD @context of the dumps", "数据转储的 JSON-LD @context"),
 ])
 def test_download_titles_read_in_chinese(title: str, zh: str) -> None:
     from spacekg.publish.language import localise_download_title

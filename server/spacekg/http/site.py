@@ -22,6 +22,7 @@ from flask import (
     Response,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     send_from_directory,
@@ -35,7 +36,6 @@ from spacekg.http.linkeddata import linkeddata_bp, rdf_body
 from spacekg.http.serving import get_store
 from spacekg.http.view import (
     EXTENSION,
-    UI,
     SiteState,
     language,
     page_context,
@@ -48,6 +48,7 @@ from spacekg.publish.downloads import CONTEXT, Downloads, catalogue
 from spacekg.publish.examples import competency_questions
 from spacekg.publish.explore import neighbours, partnership_network
 from spacekg.publish.figures import class_figures, graph_figures, participation_figures, world_map
+from spacekg.publish.language import messages
 from spacekg.publish.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.publish.links import page_path
 from spacekg.publish.programme import programme
@@ -113,7 +114,8 @@ def sparql_ui() -> Response | None:
         return None
     lang = language()
     response = Response(render_template(
-        "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,
+        "sparql.html", title="SPARQL",
+        examples=[e.in_language(lang) for e in competency_questions()], prefixes=PREFIXES,
         countries=world_map(get_store(), lang).data, **page_context(lang)),
         200, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
@@ -144,7 +146,7 @@ def programme_page() -> Response:
     """The workshop's sessions in order with their presentations, on one page."""
     lang = language()
     sessions, labels = programme(get_store())
-    html = render_template("programme.html", title=UI[lang]["programme"], sessions=sessions,
+    html = render_template("programme.html", title=messages(lang)["programme"], sessions=sessions,
                            labels=labels, **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language, Cookie"
@@ -195,8 +197,9 @@ def browse() -> Response:
     store = get_store()
     class_iri = request.args.get("class")
     if not class_iri:
-        html = render_template("browse.html", title="Browse", classes=class_figures(store, lang),
-                               class_iri=None, **page_context(lang))
+        html = render_template("browse.html", title=messages(lang)["browse"],
+                               classes=class_figures(store, lang), class_iri=None,
+                               **page_context(lang))
         return with_language_cookie(Response(html, content_type=HTML.content_type))
     iri_term(class_iri)  # raises UnknownResource (404) for text that is no IRI
     members = [str(r["x"]) for r in select(store, "ld-instances", **{"class": [class_iri]})]
@@ -218,19 +221,26 @@ def browse() -> Response:
 def explore_page() -> Response:
     lang = language()
     start = request.args.get("iri") or BASE + "id/mission/change-7"
-    html = render_template("explore.html", title="Explorer", start=start,
+    html = render_template("explore.html", title=messages(lang)["explore"], start=start,
                            chosen="iri" in request.args, **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
 
 
-@site_bp.route("/explore/partnerships", methods=["GET"])
+@site_bp.route("/partnerships", methods=["GET"])
 def partnerships_page() -> Response:
-    """The explorer's partnership view: who partners with whom, from the report."""
+    """The partnership network: who partners with whom, from the report."""
     lang = language()
     network = partnership_network(get_store(), lang)
-    html = render_template("partnerships.html", title=UI[lang]["explore"], network=network,
-                           **page_context(lang))
+    html = render_template("partnerships.html", title=messages(lang)["partnership_network"],
+                           network=network, **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+@site_bp.route("/explore/partnerships", methods=["GET"])
+def old_partnerships_page() -> Response:
+    """Where the network lived as a tab of the explorer: moved to its own page."""
+    query = request.query_string.decode("latin-1")
+    return redirect("/partnerships" + ("?" + query if query else ""), 301)  # type: ignore[return-value]
 
 
 @site_bp.route("/api/neighbours", methods=["GET"])
@@ -261,8 +271,12 @@ def download_index() -> Response:
         response.headers["Vary"] = "Accept"
         return response
     lang = language()
-    html = render_template("downloads.html", title="Downloads", files=listing,
-                           human_size=human_size, **page_context(lang))
+    index = search_index()
+    html = render_template(
+        "downloads.html", title=messages(lang)["downloads"], files=listing,
+        human_size=human_size,
+        table_class_label=lambda name: index.class_label(str(SKG) + name, lang),
+        **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</download?format=turtle>; rel="alternate"; type="text/turtle"'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
@@ -18,7 +19,8 @@ from rdflib.namespace import SKOS
 
 from spacekg import queryfiles
 from spacekg.errors import QueryError, UnknownResource
-from spacekg.namespaces import BASE, GRAPH
+from spacekg.namespaces import BASE, GRAPH, PREFIXES
+from spacekg.publish.language import LANGUAGES, messages
 from spacekg.stores import SolutionsResult, Store
 from spacekg.stores.terms import to_rdflib
 
@@ -164,11 +166,29 @@ def labels_of(store: Store, iris: Iterable[str]) -> dict[str, Labels]:
             if isinstance(row.get("label"), Literal):
                 found.setdefault(str(row["x"]), Labels()).add(row["label"], str(row["kind"]))
     out = {iri: labels.finish() for iri, labels in found.items()}
+    vocabulary = vocabulary_labels()
     for iri in wanted:
         if iri not in out or not out[iri].pref:
             para = paragraph_labels(iri) or _CORE_TERM_LABELS.get(iri)
             if para is not None:
                 out[iri] = para
+        if iri in vocabulary:  # other vocabularies' terms, named in both languages
+            names = out.setdefault(iri, Labels())
+            for lang, text in vocabulary[iri].items():
+                names.pref.setdefault(lang, text)
+    return out
+
+
+@cache
+def vocabulary_labels() -> dict[str, dict[str, str]]:
+    """Names of the other vocabularies' classes the data uses (``foaf:Person``…), from the
+    message catalogues' ``term:`` entries: those vocabularies label them in English at best."""
+    out: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        for key, text in messages(lang).items():
+            prefix, _, name = key.removeprefix("term:").partition(":")
+            if key.startswith("term:") and prefix in PREFIXES:
+                out.setdefault(PREFIXES[prefix] + name, {})[lang] = text
     return out
 
 
