@@ -378,3 +378,83 @@ def test_explorer_search_notes_off_and_why(
     assert "came from" in p.locator("#why").inner_text()  # type: ignore[attr-defined]
     p.screenshot(path=str(ARTIFACTS / "explorer-cnsa-en.png"))  # type: ignore[attr-defined]
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+#: Names that have no Chinese form and stay as they are on a Chinese page.
+TECHNICAL_NAMES = ("SpaceKG SPARQL VoID DCAT Turtle JSON JSON-LD CSV GraphML GEXF Gephi Cytoscape "
+                   "SHACL OWL RDF SHA-256 SHA256SUMS gzip EN IRI URI cURL CC BY kB MB GB GET POST "
+                   "ttl jsonld nt rdf trig nq owl xml html json csv N-Quads TriG YASGUI").split()
+ENGLISH_WORDS = (Path(__file__).resolve().parent / "english_words.js").read_text(encoding="utf-8")
+
+#: Every kind of page of the site, each waited for until its scripts have drawn it.
+CHINESE_PAGES = [
+    ("/", "figure.world-map.drawn"),
+    ("/browse", None),
+    ("/browse?class=https%3A%2F%2Fw3id.org%2Fspacekg%2Fontology%23SpaceAgency", None),
+    ("/programme", None),
+    ("/explore", "#cy[data-expanded='1']"),
+    ("/partnerships", "#net[data-ready='1']"),
+    ("/download", None),
+    ("/ontology", None),
+    ("/shapes", None),
+    ("/validation/latest", None),
+    ("/search?q=%E5%AB%A6%E5%A8%A5", None),
+    ("/no/such/page", None),
+    ("/id/agency/cnsa", None),
+    ("/id/mission/change-7", None),
+    ("/para/36", "#paragraph-text"),  # the short address leads to the paragraph
+    ("/id/country/chn", "figure.world-map.drawn"),
+    ("/id/event/haikou-workshop-2022", None),
+    ("/graph/para/36", None),
+    ("/sparql", ".yasr"),
+]
+
+
+def test_every_page_speaks_chinese(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """In Chinese, with their scripts run, no page shows an English interface word: every
+    text outside the data's own English (marked lang="en"), code and technical names is
+    Chinese — including YASGUI's controls, a query's results, its map and graph views and a
+    syntax error, the explorer's status and legend, and the 404 page."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+
+    def english() -> list[str]:
+        return p.evaluate(ENGLISH_WORDS, TECHNICAL_NAMES)  # type: ignore[attr-defined, no-any-return]
+
+    found: dict[str, list[str]] = {}
+    for path, ready in CHINESE_PAGES:
+        # the SHACL report is computed on its first request: the page waits for it
+        p.goto(base_url + path + ("&" if "?" in path else "?") + "lang=zh",  # type: ignore[attr-defined]
+               timeout=300_000)
+        if ready:
+            p.wait_for_selector(ready, timeout=20_000)  # type: ignore[attr-defined]
+        if path == "/para/36":
+            assert "/id/document/a-ac-105-1294/para/36" in p.url  # type: ignore[attr-defined]
+        if english():
+            found[path] = english()
+
+    # the SPARQL page at work: a query's table (labels, counts), its map, its graph, an error
+    p.evaluate("""() => { const tab = window.spacekgYasgui.getTab();
+        tab.setQuery('SELECT DISTINCT ?c ?partnership WHERE { ?partnership skg:partner ?c . '
+          + '?c a skg:Country }'); tab.query(); }""")  # type: ignore[attr-defined]
+    p.wait_for_selector(".yasr tbody tr", timeout=20_000)  # type: ignore[attr-defined]
+    p.wait_for_function(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('.yasr tbody a.iri')].some(a => /[\\u4e00-\\u9fff]/"
+        ".test(a.textContent))", timeout=10_000)
+    shot(p, "sparql-query-zh")
+    for view, ready in (("map", ".yasr-map.drawn"), ("graph", ".yasr-graph canvas"),
+                        ("table", ".yasr tbody tr")):
+        p.evaluate(f"() => window.spacekgYasgui.getTab().getYasr().selectPlugin('{view}')")  # type: ignore[attr-defined]
+        p.wait_for_selector(ready, timeout=10_000)  # type: ignore[attr-defined]
+        if english():
+            found[f"/sparql ({view})"] = english()
+    p.evaluate("() => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
+               " t.setQuery('SELECT * WHERE { ?s ?p }'); t.query().catch(() => {}); }")
+    p.wait_for_selector(".spacekg-error", timeout=10_000)  # type: ignore[attr-defined]
+    shot(p, "sparql-error-zh")
+    if english():
+        found["/sparql (error)"] = english()
+    p.context.clear_cookies()  # type: ignore[attr-defined]  # the next tests choose English
+    assert not found, f"English interface words on Chinese pages: {found}"
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"

@@ -19,6 +19,10 @@
     [/^(\d+) results?$/, "sparql_results"],
     [/^Showing (\d+) to (\d+) of (\d+) entries$/, "sparql_showing"],
     [/^Shows (.+) view$/, "sparql_shows_view"],
+    [/^View documentation of (.+)$/, "sparql_view_docs"],
+    [/^(.+): Activate to sort$/, "sparql_sort"],
+    [/^(.+): Activate to invert sorting$/, "sparql_sort"],
+    [/^(.+): Activate to remove sorting$/, "sparql_sort_off"],
   ];
   function say(text) {
     const trimmed = text.trim();
@@ -38,6 +42,8 @@
       return;
     }
     if (node.nodeType !== Node.ELEMENT_NODE || node.closest(".CodeMirror-code, tbody")) return;
+    // a result's column is named by the query's variable: a name, not English
+    if (node.classList.contains("dt-column-title")) node.setAttribute("translate", "no");
     ["title", "placeholder", "aria-label"].forEach(function (attr) {
       const value = node.getAttribute(attr);
       const said = value && say(value);
