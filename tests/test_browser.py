@@ -317,7 +317,7 @@ def test_yasgui_shows_sparql_errors_readably(
     not the endpoint's raw JSON."""
     page, blocked = browser_page
     p = page  # type: ignore[assignment]
-    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.goto(base_url + "/sparql?lang=en", wait_until="load")  # type: ignore[attr-defined]
     p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
     p.evaluate("() => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
                " t.setQuery('SELECT * WHERE { ?s ?p }'); t.query().catch(() => {}); }")
@@ -336,7 +336,7 @@ def test_yasgui_map_view_for_results_with_countries(
     in the result."""
     page, blocked = browser_page
     p = page  # type: ignore[assignment]
-    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.goto(base_url + "/sparql?lang=en", wait_until="load")  # type: ignore[attr-defined]
     p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
     query = ("PREFIX skg: <https://w3id.org/spacekg/ontology#> SELECT DISTINCT ?c WHERE { "
              "?x skg:providedBy ?c . ?c a skg:Country }")
