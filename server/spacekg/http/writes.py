@@ -102,6 +102,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(writes_bp)
 
 
+def accepts_writes() -> bool:
+    """Whether this app was set up for curated writes (``init_app`` found it writable)."""
+    return _KEY in current_app.extensions
+
+
 def is_writable(app: Flask) -> bool:
     value = app.config.get("WRITABLE")
     if isinstance(value, str):
