@@ -357,16 +357,21 @@ def _validation_rows(report: Graph) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- 404
 
-#: Short paths people type for a part of the report: ``/para/36``, ``/annex/op/2``.
-_SHORT_REPORT_PATH = re.compile(r"^/(para/\d+|annex/(?:pp|op)/\d+)/?$")
+#: Short paths people type for a part of the report: ``/para/36`` (or ``/p/36``,
+#: ``/paragraph/36``), ``/annex/op/2`` (or ``/op/2``).
+_SHORT_PARAGRAPH = re.compile(r"^/(?:para|paragraph|p)/(\d+)/?$")
+_SHORT_CLAUSE = re.compile(r"^/(?:annex/)?(pp|op)/(\d+)/?$")
 
 
 def _short_report_path() -> str | None:
     """``/para/36`` → the paragraph's page when the report has that part."""
-    match = _SHORT_REPORT_PATH.match(request.path)
-    if match is None:
+    if match := _SHORT_PARAGRAPH.match(request.path):
+        part = f"para/{match.group(1)}"
+    elif match := _SHORT_CLAUSE.match(request.path):
+        part = f"annex/{match.group(1)}/{match.group(2)}"
+    else:
         return None
-    target = str(REPORT) + "/" + match.group(1)
+    target = str(REPORT) + "/" + part
     try:
         describe(get_store(), target)
     except UnknownResource:
@@ -419,7 +424,8 @@ def unknown(exc: UnknownResource) -> Response:
     if fmt is HTML:
         lang = language()
         ui = messages(lang)
-        tail = exc.iri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+        # the last segment of the address, without its query (?lang=zh): "36" in /p/36
+        tail = exc.iri.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
         try:
             hits = search_index().search(tail, lang=lang, limit=8) if tail else []
         except Exception:  # noqa: BLE001 - suggestions are a courtesy; the 404 must answer

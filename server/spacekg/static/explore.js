@@ -17,7 +17,7 @@
     container: el,
     style: [
       { selector: "node", style: {
-          "label": "data(label)", "font-size": 12, "text-wrap": "wrap", "text-max-width": 150,
+          "label": "data(label)", "font-size": 12, "text-wrap": "wrap", "text-max-width": 150, "text-overflow-wrap": pageLang === "zh" ? "anywhere" : "whitespace",
           "background-color": "data(colour)", "color": "#1d2433", "text-valign": "bottom",
           "text-margin-y": 4, "width": 22, "height": 22, "border-width": 2, "border-color": "#fff",
           "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },

@@ -27,7 +27,7 @@
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 12, "text-valign": "bottom",
         "text-margin-y": 4, "background-color": "#3f7cbf", width: 20, height: 20,
-        "text-wrap": "wrap", "text-max-width": 130, color: "#1d2433", "text-background-color": "#fff",
+        "text-wrap": "wrap", "text-max-width": 130, "text-overflow-wrap": holder.dataset.lang === "zh" ? "anywhere" : "whitespace", color: "#1d2433", "text-background-color": "#fff",
         "text-background-opacity": 0.85, "text-background-padding": 1 } },
       { selector: "node[kind = 'country']", style: { "background-color": "#e0a030", shape: "round-rectangle" } },
       { selector: "node[kind = 'region']", style: { "background-color": "#6a9f58", shape: "hexagon" } },

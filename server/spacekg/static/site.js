@@ -4,7 +4,7 @@
   "use strict";
   const catalogue = document.getElementById("messages");
   const messages = catalogue ? JSON.parse(catalogue.textContent) : {};
-  // t("key", a, b): the catalogue's text with {0}, {1} filled in; the key itself if missing
+  // spacekgT(KEY, a, b): the catalogue's text with {0}, {1} filled in; KEY itself if missing
   window.spacekgMessages = messages;
   window.spacekgT = function (key) {
     const args = Array.prototype.slice.call(arguments, 1);

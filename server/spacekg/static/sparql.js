@@ -250,7 +250,7 @@
         elements: Object.values(nodes).concat(edges),
         style: [
           { selector: "node", style: { label: "data(label)", "font-size": 12, "background-color": "#3b6ea5",
-              "text-valign": "bottom", "text-wrap": "wrap", "text-max-width": 140, width: 16, height: 16,
+              "text-valign": "bottom", "text-wrap": "wrap", "text-max-width": 140, "text-overflow-wrap": pageLang === "zh" ? "anywhere" : "whitespace", width: 16, height: 16,
               "text-background-color": "#fff", "text-background-opacity": 0.85 } },
           { selector: "node[?lit]", style: { shape: "round-rectangle", "background-color": "#f2b134" } },
           { selector: "edge", style: { label: "data(label)", "font-size": 10, "curve-style": "bezier",
