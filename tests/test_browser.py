@@ -107,6 +107,27 @@ def browser_page(browser_context: tuple[object, list[str]]) -> Iterator[tuple[ob
     assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
+#: Whether a drawn graph reads at first sight: the smallest label's size on screen (its font
+#: size times the zoom), labels shown whole, and pairs of node boxes (labels included) that
+#: overlap.
+READABLE = """(cy) => {
+  const boxes = cy.nodes(':visible').map(n => n.renderedBoundingBox({includeLabels: true}));
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
+  }
+  const sizes = cy.nodes(':visible').map(n => parseFloat(n.style('font-size')));
+  const px = Math.min(...sizes) * cy.zoom();
+  const cut = cy.nodes(':visible').filter(n => n.style('label').endsWith('…')).length;
+  return {px: px, overlaps: overlaps, cut: cut};
+}"""
+
+
+def readable(page: object, graph: str) -> dict[str, float]:
+    return page.evaluate(f"() => ({READABLE})(window.{graph})")  # type: ignore[attr-defined, no-any-return]
+
+
 def shot(page: object, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)  # type: ignore[attr-defined]
 
@@ -184,6 +205,15 @@ def test_browse_search_switch_language_query_and_explore(
     p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '2'")  # type: ignore[attr-defined]
     after = p.evaluate("() => window.spacekgExplorer.nodes().length")  # type: ignore[attr-defined]
     assert after > before
+    view = readable(p, "spacekgExplorer")
+    assert view["px"] >= 11 and view["overlaps"] == 0 and view["cut"] == 0, view
+    # the panel's status and buttons stay inside it
+    inside = p.evaluate(  # type: ignore[attr-defined]
+        "() => { const panel = document.querySelector('.explorer .panel').getBoundingClientRect();"
+        " return ['status', 'relayout', 'reset'].every(id => {"
+        " const r = document.getElementById(id).getBoundingClientRect();"
+        " return r.bottom <= panel.bottom && r.right <= panel.right; }); }")
+    assert inside
     assert p.locator("#selected-link").count() == 1  # type: ignore[attr-defined]
     shot(p, "08-explorer")
 
@@ -294,6 +324,9 @@ def test_partnership_network_view(
             " window.spacekgPartnerships.edges().length]")
         assert drawn == [len(data["nodes"]), len(data["edges"])]
         assert len(data["edges"]) >= 3
+        # every partner's whole name, at 11 px or more on screen, none over another
+        view = readable(p, "spacekgPartnerships")
+        assert view["px"] >= 11 and view["overlaps"] == 0 and view["cut"] == 0, view
         # click the middle of a line as a person would (evaluating an expression that returns
         # a Cytoscape collection would make Playwright serialise the whole graph)
         x, y = p.evaluate(  # type: ignore[attr-defined]
@@ -436,12 +469,15 @@ def test_every_page_speaks_chinese(
 
     # the SPARQL page at work: a query's table (labels, counts), its map, its graph, an error
     p.evaluate("""() => { const tab = window.spacekgYasgui.getTab();
-        tab.setQuery('SELECT DISTINCT ?c ?partnership WHERE { ?partnership skg:partner ?c . '
-          + '?c a skg:Country }'); tab.query(); }""")  # type: ignore[attr-defined]
+        tab.setQuery('SELECT ?c (COUNT(?partnership) AS ?n) WHERE { ?partnership skg:partner ?c . '
+          + '?c a skg:Country } GROUP BY ?c'); tab.query(); }""")  # type: ignore[attr-defined]
     p.wait_for_selector(".yasr tbody tr", timeout=20_000)  # type: ignore[attr-defined]
     p.wait_for_function(  # type: ignore[attr-defined]
         "() => [...document.querySelectorAll('.yasr tbody a.iri')].some(a => /[\\u4e00-\\u9fff]/"
         ".test(a.textContent))", timeout=10_000)
+    # labels for IRIs (predeclared prefixes, no PREFIX line), plain values: no "4"^^xsd:integer
+    cells = p.locator(".yasr tbody").inner_text()  # type: ignore[attr-defined]
+    assert "^^" not in cells and '"' not in cells and "<http" not in cells
     shot(p, "sparql-query-zh")
     for view, ready in (("map", ".yasr-map.drawn"), ("graph", ".yasr-graph canvas"),
                         ("table", ".yasr tbody tr")):
