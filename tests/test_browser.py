@@ -140,6 +140,9 @@ def test_browse_search_switch_language_query_and_explore(
     # home page
     p.goto(base_url + "/")  # type: ignore[attr-defined]
     assert "SpaceKG" in p.title()  # type: ignore[attr-defined]
+    # the map's atlas read to its end before the page is left: a download cut short leaves
+    # the test server's file open (a ResourceWarning, an error under filterwarnings)
+    p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
     shot(p, "01-home")
 
     # typeahead search in Chinese and English
@@ -170,6 +173,7 @@ def test_browse_search_switch_language_query_and_explore(
     assert title != "Artemis Program" and any("\u4e00" <= ch <= "\u9fff" for ch in title)
     shot(p, "05-entity-zh")
     p.goto(base_url + "/?lang=en")  # type: ignore[attr-defined]
+    p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
 
     # an example query in YASGUI, result rows in the table, then the graph view
     p.goto(base_url + "/sparql#example=04-represented-agencies")  # type: ignore[attr-defined]
@@ -267,6 +271,7 @@ def test_participation_charts_link_each_figure_to_its_paragraph(
     p = page  # type: ignore[assignment]
     for lang in ("en", "zh"):
         p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
+        p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
         rows = p.locator("section.participation .bar-row")  # type: ignore[attr-defined]
         assert rows.count() == 9
         onsite = p.locator(".bar-row[data-kind='OnsiteParticipants'] .bar-value")  # type: ignore[attr-defined]
