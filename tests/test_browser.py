@@ -111,7 +111,8 @@ def browser_page(browser_context: tuple[object, list[str]]) -> Iterator[tuple[ob
 #: size times the zoom), labels shown whole, and pairs of node boxes (labels included) that
 #: overlap.
 READABLE = """(cy) => {
-  const boxes = cy.nodes(':visible').map(n => n.renderedBoundingBox({includeLabels: true}));
+  const boxes = cy.nodes(':visible').map(n => n.renderedBoundingBox(
+    {includeLabels: true, includeOverlays: false}));
   let overlaps = 0;
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
     const a = boxes[i], b = boxes[j];
