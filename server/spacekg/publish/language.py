@@ -90,11 +90,12 @@ def text_lang(text: str, lang: str) -> str:
 
 def localise_source(text: str, lang: str) -> str:
     """A competency question's sources ("header, para 1, annex P2") in the reader's language."""
-    if lang != "zh":
+    if lang == "en":
         return text
-    text = re.sub(r"\bpara (\d+)", r"第 \1 段", text)
-    text = re.sub(r"\bannex\b", "附件", text)
-    return text.replace("header", "报告标题页").replace(", ", "，")
+    words = messages(lang)
+    text = re.sub(r"\bpara (\d+)", lambda m: words["source_para"].format(m.group(1)), text)
+    text = re.sub(r"\bannex\b", words["source_annex"], text)
+    return text.replace("header", words["source_header"]).replace(", ", words["list_separator"])
 
 
 def split_languages(values: Iterable[object], lang: str) -> tuple[list[object], list[object]]:
