@@ -51,6 +51,9 @@ HERMIT = "hermit"
 MANIFEST = "manifest.json"
 NQUADS = "dataset.nq"
 OXIGRAPH = "oxigraph"
+#: The full-text search index of the store, one folder per store generation
+#: (``build/searchindex.py``); a server opens it instead of indexing at start-up.
+SEARCH_INDEX = "search"
 #: What the on-disk store's default graph holds; a build without it is made again.
 DEFAULT_GRAPH = "union of the named graphs, each triple once"
 
@@ -246,6 +249,7 @@ def _write(target: Path, store: ox.Store, manifest: dict[str, object]) -> None:
         (target / MANIFEST).unlink(missing_ok=True)  # from here on the old build is invalid
         _replace(staging / NQUADS, target / NQUADS)
         _replace(staging / OXIGRAPH, target / OXIGRAPH)
+        _index_for_search(target / OXIGRAPH, target / SEARCH_INDEX)
         tmp_manifest = staging / MANIFEST
         tmp_manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                 encoding="utf-8")
@@ -278,6 +282,20 @@ def _load_on_disk(directory: Path, nquads: Path) -> None:
     )
     if done.returncode != 0:
         raise BuildError(f"cannot write the Oxigraph store {directory}: {done.stderr.strip()}")
+
+
+def _index_for_search(store_dir: Path, index_dir: Path) -> None:
+    """Index the new store for search in a child process (it opens RocksDB, which this
+    process never does). A failure only costs the server the time to index at start-up."""
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from spacekg.build.searchindex import prebuild; "
+         "prebuild(sys.argv[1], sys.argv[2])", str(store_dir), str(index_dir)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        log.warning("search index not built with the store (the server will build it): %s",
+                    done.stderr.strip()[-500:])
 
 
 def _replace(source: Path, dest: Path) -> None:

@@ -396,7 +396,7 @@ def unknown(exc: UnknownResource) -> Response:
         lang = language()
         tail = exc.iri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
         try:
-            hits = search_index().search(tail, limit=8) if tail else []
+            hits = search_index().search(tail, lang=lang, limit=8) if tail else []
         except Exception:  # noqa: BLE001 - suggestions are a courtesy; the 404 must answer
             hits = []
         body = render_template("notfound.html", iri=exc.iri, message=str(exc), hits=hits,

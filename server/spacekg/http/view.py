@@ -78,8 +78,8 @@ UI: dict[str, dict[str, str]] = {
 class SiteState:
     """Per-app state of the site: the search index cache and the SHACL report holder."""
 
-    def __init__(self, reports: LatestReport) -> None:
-        self.index = IndexCache()
+    def __init__(self, reports: LatestReport, index: IndexCache | None = None) -> None:
+        self.index = index or IndexCache()
         self.reports = reports
 
 
