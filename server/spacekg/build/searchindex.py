@@ -19,6 +19,7 @@ this machine (2 cores): see bench/README.md, "Search".
 * text is case-, width- and accent-folded; an apostrophe inside a word goes (Chang'e →
   change), so Chang'e-7, Chang'e 7, Change 7 and change-7 give the same words; letters and
   digits part (change7 → change 7);
+* a plural ending goes (agencies → agency, heads → head: :func:`stem`);
 * Chinese is cut into overlapping character pairs plus single characters, as Lucene's CJK
   analyser does: 国际月球科研站 → 国际 际月 月球 球科 科研 研站 and 国 际 …; the query
   月球 科研站 then finds it without a dictionary, and a mistyped character loses only the
@@ -134,16 +135,32 @@ def pairs(word: str) -> list[str]:
     return [word] if len(word) < 2 else [word[i:i + 2] for i in range(len(word) - 1)]
 
 
+def stem(word: str) -> str:
+    """A Latin word without its plural ending (Harman's "S" stemmer: agencies → agency,
+    heads → head, States → state; us, ss and short words kept), so one form finds the
+    other; digits and CJK come back as they are."""
+    if len(word) <= 3 or not word.isalpha() or not word.isascii():
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
 def analyse(text: str, *, folded: bool = False) -> list[str]:
-    """The index terms of ``text`` (already :func:`fold`-ed if ``folded``): Latin and digit
-    words, and for CJK runs their character pairs and single characters."""
+    """The index terms of ``text`` (already :func:`fold`-ed if ``folded``): Latin words
+    (:func:`stem`-med) and digits, and for CJK runs their character pairs and single
+    characters."""
     terms: list[str] = []
     for word in _TOKEN.findall(text if folded else fold(text)):
         if is_cjk(word):
             terms.extend(pairs(word) if len(word) > 1 else [])
             terms.extend(word)
         else:
-            terms.append(word)
+            terms.append(stem(word))
     return terms
 
 
@@ -346,6 +363,7 @@ def open_or_build(store: Store, directory: Path | None = None) -> FullTextIndex:
     with _exclusive(folder.parent / ".lock"):  # the other workers wait, then open it
         if not (folder / ENTITIES_FILE).is_file():
             staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder.parent))
+            staging.chmod(0o755)  # readable as the build directory is
             try:
                 FullTextIndex.build(store, staging)
                 (staging / SOURCE_FILE).write_text(str(getattr(store, "path", "")),

@@ -41,6 +41,7 @@ from spacekg.http.view import (
     language,
     page_context,
     search_index,
+    warm_search_index,
     with_language_cookie,
 )
 from spacekg.namespaces import BASE, ID, SKG
@@ -99,7 +100,7 @@ def warm_search(app: Flask) -> None:
     cannot answer yet (a remote endpoint) leaves it to the first search."""
     with app.app_context():
         try:
-            search_index()
+            warm_search_index()
         except SpaceKGError as exc:
             log.warning("search index not built at start-up: %s", exc)
 

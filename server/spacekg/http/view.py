@@ -91,6 +91,11 @@ def search_index() -> SearchIndex:
     return _state().index.get(get_store())
 
 
+def warm_search_index() -> SearchIndex:
+    """Build or open the search index of this process's store now, before requests come."""
+    return _state().index.warm(get_store())
+
+
 def shacl_reports() -> LatestReport:
     return _state().reports
 

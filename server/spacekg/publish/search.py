@@ -45,6 +45,7 @@ from spacekg.build.searchindex import (
     normalise,
     open_or_build,
     pairs,
+    stem,
     words,
 )
 from spacekg.errors import BadRequest
@@ -108,6 +109,12 @@ def best_label(names: dict[str, str], lang: str) -> str | None:
 @functools.lru_cache(maxsize=8192)
 def _terms(name: str) -> frozenset[str]:
     return frozenset(analyse(name))
+
+
+def _covered(entity: Entity, wanted: list[set[str]]) -> int:
+    """How many of the query's words (each a set of terms) the entity's names hold."""
+    held = frozenset().union(*(_terms(n) for n in [*entity.names().values(), *entity.alt]))
+    return sum(1 for terms in wanted if terms & held)
 
 
 class SearchIndex:
@@ -204,7 +211,7 @@ class SearchIndex:
         found = [w for w in words(text) if len(w) > 1 or w.isdigit() or is_cjk(w)]
         if not found:
             return []
-        kept = [w for w in found if w not in _STOPWORDS] or found
+        kept = [stem(w) for w in found if w not in _STOPWORDS] or [stem(w) for w in found]
         typing = text[-1:].isalnum()  # the last word may be unfinished
         groups = [self._group(w, last=typing and i == len(kept) - 1)
                   for i, w in enumerate(kept)]
@@ -220,6 +227,9 @@ class SearchIndex:
             some = self._ranked(tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, q) for q in [*groups, *([name] if name else [])]]),
                 fetch)
+            # those whose names hold more of the words first (BM25 has no coordination)
+            wanted = [set(pairs(w)) if is_cjk(w) else {w} for w in kept]
+            some.sort(key=lambda pair: (-_covered(pair[1], wanted), -pair[0]))
             ranked += [(s, e) for s, e in some if e.iri not in seen]
         query_terms = set(analyse(text))
         return [self._hit(entity, score, query_terms, lang) for score, entity in ranked[:limit]]
@@ -259,8 +269,11 @@ class IndexCache:
         self._refreshing: tuple[str, threading.Thread] | None = None
 
     def warm(self, store: Store) -> SearchIndex:
-        """Build (or open) the index now, so that no request waits for it."""
-        return self.get(store)
+        """Build (or open) the index now, and search it once for words it cannot know (so
+        that Tantivy makes its misspelling automata, ~0.1 s), so that no request waits."""
+        index = self.get(store)
+        index.search("zzqxjwvkq zzqxj")  # a long and a short unknown word, still being typed
+        return index
 
     def get(self, store: Store) -> SearchIndex:
         generation = store.generation
