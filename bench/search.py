@@ -4,8 +4,8 @@ answers — at the report's size and on generate.py's synthetic data (1M triples
 Not a test: a measurement run by hand. Queries are drawn from the data (deterministic for a
 ``--seed``): each takes a resource's own label and makes of it what readers type — the label
 as it is, lower-cased, its words in another order, one word misspelt (a letter dropped,
-doubled, swapped or changed), the Chinese label cut by a space or with a character changed —
-plus the acceptance queries of issue 21. Each query's *expected* resource is the one whose
+doubled, swapped or changed), the Chinese label cut by a space or with a Chinese character
+changed — plus the acceptance queries of issue 21. Each query's *expected* resource is the one whose
 label it came from; labels that several resources share are not used. Latency is the time
 of ``SearchIndex.search`` (limit 20) in this process, ranking and hits included.
 
@@ -13,8 +13,9 @@ of ``SearchIndex.search`` (limit 20) in this process, ranking and hits included.
 the same analysed terms, bm25 with the same field weights, no fuzzy matching, since FTS5 has
 none): the figures behind the choice of Tantivy in ``build/searchindex.py``.
 
-    python bench/search.py --out bench/results/search-report.json
-    python bench/search.py --data bench/data/synthetic-1m.nq --out bench/results/search-1m.json
+    python bench/search.py --data ~/.cache/spacekg/build/dataset.nq --compare-fts5
+    python bench/search.py --data bench/data/synthetic-1m.nq --compare-fts5 \
+        --out bench/results/search-1m.json
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def variant(label: str, lang: str, kind: str, rng: random.Random) -> str | None:
         if kind == "zh-spaced" and len(label) >= 4:
             i = rng.randrange(2, len(label) - 1)
             return label[:i] + " " + label[i:]
-        if kind == "zh-misspelt" and len(label) >= 5:
-            i = rng.randrange(1, len(label) - 1)
+        inner = [i for i in range(1, len(label) - 1) if is_cjk(label[i])]
+        if kind == "zh-misspelt" and len(label) >= 5 and inner:
+            i = rng.choice(inner)  # a character, not a digit of a number (an identity)
             return label[:i] + "的" + label[i + 1:]
         return None
     parts = label.split()
@@ -197,8 +199,8 @@ def open_store(data: Path | None) -> OxigraphStore:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, help="N-Quads from generate.py (default: the "
-                        "report itself)")
+    parser.add_argument("--data", type=Path, help="N-Quads: a build's dataset.nq or "
+                        "generate.py's output (default: the report's sources, not reasoned)")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1294)
     parser.add_argument("--compare-fts5", action="store_true")

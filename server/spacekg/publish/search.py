@@ -189,17 +189,21 @@ class SearchIndex:
         clauses = [self._term(KEY, key, 12.0)]
         if len(key) >= 2:
             clauses.append(self._fuzzy(KEY, key, 4.0, distance=0, prefix=True))
-        if 5 <= len(key) <= 30 and not is_cjk(key) and not self._known(key, (KEY,)):
+        if 4 <= len(key) <= 30 and not is_cjk(key) and not self._known(key, (KEY,)):
             clauses.append(self._fuzzy(KEY, key, 4.0, distance=1 if len(key) < 9 else 2))
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in clauses])
 
-    def _ranked(self, query: tantivy.Query, fetch: int) -> list[tuple[float, Entity]]:
+    def _ranked(self, query: tantivy.Query, fetch: int,
+                terms: frozenset[str]) -> list[tuple[float, Entity]]:
+        """Hits of ``query`` by score times prior; a name made of exactly the query's words,
+        in any order, counts double (space exploration → "Space exploration")."""
         found = self.full_text.searcher.search(query, fetch)
         ranked = []
         for score, address in found.hits:
             number = self.full_text.searcher.doc(address)["doc"][0]
             entity = self.full_text.entities[number]
-            ranked.append((score * entity.prior(), entity))
+            exact = any(_terms(n) == terms for n in [*entity.names().values(), *entity.alt])
+            ranked.append((score * entity.prior() * (2.0 if exact else 1.0), entity))
         ranked.sort(key=lambda pair: (-round(pair[0], 6), len(pair[1].names().get("en", ""))))
         return ranked
 
@@ -207,34 +211,41 @@ class SearchIndex:
         """Best matches for ``text`` (empty text: no hits); raises QueryTooLong for text
         longer than MAX_QUERY_LENGTH."""
         check_length(text)
-        # a single Latin letter says nothing (an initial, "(a)", what is left of "'s")
-        found = [w for w in words(text) if len(w) > 1 or w.isdigit() or is_cjk(w)]
+        found = words(text)
         if not found:
             return []
         kept = [stem(w) for w in found if w not in _STOPWORDS] or [stem(w) for w in found]
         typing = text[-1:].isalnum()  # the last word may be unfinished
+        # a single Latin letter (Artemis I, 6U, Session 1(a), what is left of "'s") counts
+        # where it is found but is not required
+        optional = [not is_cjk(w) and not w.isdigit() and len(w) == 1 for w in kept]
+        if all(optional):
+            optional = [False] * len(kept)
         groups = [self._group(w, last=typing and i == len(kept) - 1)
                   for i, w in enumerate(kept)]
         name = self._name_query(compact(text))
         fetch = limit * 2 + 30
-        every = tantivy.Query.boolean_query([(tantivy.Occur.Must, g) for g in groups])
+        every = tantivy.Query.boolean_query([
+            (tantivy.Occur.Should if optional[i] else tantivy.Occur.Must, g)
+            for i, g in enumerate(groups)])
         first = [(tantivy.Occur.Should, every)]
         if name is not None:
             first.append((tantivy.Occur.Should, name))
-        ranked = self._ranked(tantivy.Query.boolean_query(first), fetch)
+        query_terms = frozenset(analyse(text))
+        ranked = self._ranked(tantivy.Query.boolean_query(first), fetch, query_terms)
         if len(ranked) < limit and len(groups) > 1:
             seen = {e.iri for _, e in ranked}
             some = self._ranked(tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, q) for q in [*groups, *([name] if name else [])]]),
-                fetch)
+                fetch, query_terms)
             # those whose names hold more of the words first (BM25 has no coordination)
             wanted = [set(pairs(w)) if is_cjk(w) else {w} for w in kept]
             some.sort(key=lambda pair: (-_covered(pair[1], wanted), -pair[0]))
             ranked += [(s, e) for s, e in some if e.iri not in seen]
-        query_terms = set(analyse(text))
         return [self._hit(entity, score, query_terms, lang) for score, entity in ranked[:limit]]
 
-    def _hit(self, entity: Entity, score: float, query_terms: set[str], lang: str) -> Hit:
+    def _hit(self, entity: Entity, score: float, query_terms: frozenset[str],
+             lang: str) -> Hit:
         names = entity.names()
         label_lang = best_language(names, lang)
         label = names[label_lang] if label_lang is not None else readable_name(entity.iri)
