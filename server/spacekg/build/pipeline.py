@@ -111,8 +111,9 @@ def read_manifest(build_dir: Path) -> dict[str, object] | None:
 
 
 @contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``build_dir`` so concurrent workers build only once."""
+def locked(build_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``build_dir`` so concurrent workers build only once (the
+    dataset here, the search index in ``build/searchindex.py``)."""
     build_dir.mkdir(parents=True, exist_ok=True)
     with (build_dir / ".lock").open("w") as fh:
         try:
@@ -172,7 +173,7 @@ def ensure_built(build_dir: Path | None = None, *, sources: Sources | None = Non
     target = (build_dir or default_build_dir()).expanduser()
     src = sources or Sources.packaged()
     hashes = input_hashes(src)
-    with _locked(target):
+    with locked(target):
         manifest = read_manifest(target)
         if not force and _reusable(manifest, hashes, target, reasoner):
             log.info("inputs unchanged: reusing the build in %s", target)

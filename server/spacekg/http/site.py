@@ -103,6 +103,8 @@ def warm_search(app: Flask) -> None:
             warm_search_index()
         except SpaceKGError as exc:
             log.warning("search index not built at start-up: %s", exc)
+        except Exception:  # noqa: BLE001 - the worker serves the rest; search tries again
+            log.exception("search index not built at start-up")
 
 
 def _downloads() -> Downloads:
