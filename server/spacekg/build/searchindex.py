@@ -37,6 +37,7 @@ Each resource also gets *keys*: every name in its compact form (no spaces or pun
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -347,7 +348,15 @@ def index_folder(directory: Path, store: Store) -> Path | None:
     in-memory store gets an index in memory)."""
     if not getattr(store, "read_only", False) or getattr(store, "path", None) is None:
         return None
-    return directory / hashlib.sha1(store.generation.encode()).hexdigest()[:20]
+    key = f"{_analysis_version()}|{store.generation}"
+    return directory / hashlib.sha1(key.encode()).hexdigest()[:20]
+
+
+@functools.cache
+def _analysis_version() -> str:
+    """This module's own hash: an index kept on disk by other code, which may cut words
+    differently, is never taken for this code's."""
+    return hashlib.sha1(Path(__file__).read_bytes()).hexdigest()
 
 
 def open_or_build(store: Store, directory: Path | None = None) -> FullTextIndex:
