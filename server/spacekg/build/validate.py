@@ -185,13 +185,6 @@ def validate_graph(data: Graph, *, shapes: Graph, ontology: Graph) -> Validation
     return parse_results(results)
 
 
-def validate_sources(sources: Sources) -> ValidationReport:
-    """Validate the data of ``sources`` (all graphs except the ontology) against its shapes."""
-    ds = load_dataset(ontology=sources.ontology, data=sources.data)
-    return validate_graph(data_graph(ds), shapes=load_graph(sources.shapes),
-                          ontology=load_graph(sources.ontology))
-
-
 def validate_files(paths: Iterable[Path], *, sources: Sources | None = None,
                    with_data: bool = False) -> ValidationReport:
     """Validate other RDF files against SpaceKG's shapes and ontology.
