@@ -250,6 +250,8 @@ def test_a_name_in_either_language_finds_the_same_entity_and_neighbours(
     ("Rosalind Fra", "en", "Rosalind Franklin rover"),
     ("roscosmso", "en", "State Space Corporation Roscosmos"),
     ("UNOSA", "en", "United Nations Office for Outer Space Affairs"),
+    # a name with most of the words before a claim whose text has them all
+    ("esa argonaut", "en", "Argonaut"),
     # Chinese: words cut by spaces, reordered, a character mistyped, short forms
     ("月球科研站 国际", "zh", "国际月球科研站"),
     ("国际月求科研站", "zh", "国际月球科研站"),

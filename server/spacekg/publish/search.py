@@ -10,10 +10,11 @@ a group of its character pairs. The whole query, compacted (``change7``, ``å«¦å¨
 against every resource's compact names ranks an exact name (boost 12) and a name being typed
 (4) first.
 
-Resources that match every group come first, then those that match some, each in order of
-Tantivy's BM25 score times a prior: fact nodes (claims, presentations, paragraphs) count 0.4
-of the entities they are about, and what more paragraphs mention goes a little before what
-fewer do. The user's text never enters a SPARQL query.
+Hits are ordered by Tantivy's BM25 score times a prior: fact nodes (claims, presentations,
+paragraphs) count 0.4 of the entities they are about, what more paragraphs mention goes a
+little before what fewer do, and a name made of exactly the query's words counts double. A
+resource that matches only some of the words has its score scaled by the square of the share
+of words its names hold. The user's text never enters a SPARQL query.
 
 The index belongs to one store *generation* (:class:`IndexCache`). After a curated write the
 generation moves on; the next search starts a fresh index in the background and waits for it
@@ -233,15 +234,20 @@ class SearchIndex:
             first.append((tantivy.Occur.Should, name))
         query_terms = frozenset(analyse(text))
         ranked = self._ranked(tantivy.Query.boolean_query(first), fetch, query_terms)
-        if len(ranked) < limit and len(groups) > 1:
+        required = sum(1 for o in optional if not o)
+        if required > 1:
+            # Resources that hold only some of the words join, their score scaled by the
+            # square of the share of words their names hold: a name with most of the words
+            # (Argonaut for "esa argonaut") can pass a claim whose text holds them all.
             seen = {e.iri for _, e in ranked}
             some = self._ranked(tantivy.Query.boolean_query(
                 [(tantivy.Occur.Should, q) for q in [*groups, *([name] if name else [])]]),
                 fetch, query_terms)
-            # those whose names hold more of the words first (BM25 has no coordination)
-            wanted = [set(pairs(w)) if is_cjk(w) else {w} for w in kept]
-            some.sort(key=lambda pair: (-_covered(pair[1], wanted), -pair[0]))
-            ranked += [(s, e) for s, e in some if e.iri not in seen]
+            wanted = [set(pairs(w)) if is_cjk(w) else {w}
+                      for w, o in zip(kept, optional, strict=True) if not o]
+            ranked += [(s * (max(_covered(e, wanted), 1) / required) ** 2, e)
+                       for s, e in some if e.iri not in seen]
+            ranked.sort(key=lambda pair: -pair[0])
         return [self._hit(entity, score, query_terms, lang) for score, entity in ranked[:limit]]
 
     def _hit(self, entity: Entity, score: float, query_terms: frozenset[str],
