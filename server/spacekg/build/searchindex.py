@@ -12,9 +12,9 @@ term queries (Levenshtein automata over the term dictionary, with transpositions
 neither fuzzy terms nor a trigram tokenizer that matches the two-character words most
 Chinese queries are made of (its trigrams need three). ``bench/search.py`` measured both on
 the same terms and weights (bench/README.md, "Search"): on 1,000 queries drawn from the
-data, Tantivy put the right resource first 995 times on the report and 998 on 1M triples,
+data, Tantivy put the right resource first 994 times on the report and 998 on 1M triples,
 FTS5 871 and 969 (it found 91 of 160 misspelt names, Tantivy 159); at 1M Tantivy answered
-in 9.9 ms at the median and 36 ms at p99, FTS5 in 35 ms and 553 ms.
+in 14 ms at the median and 60 ms at p99, FTS5 in 36 ms and 505 ms.
 
 **Analysis** is done here, in Python, so documents and queries are cut the same way
 (:func:`analyse`), and the index is told to split on spaces only:
