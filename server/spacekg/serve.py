@@ -323,6 +323,9 @@ def worker_app() -> Flask:
         from spacekg.http.writes import recover_at_start
 
         recover_at_start(app)  # the audit log and the store agree before any request
+        from spacekg.http.site import warm_search
+
+        warm_search(app)  # no search request waits for the index to be built
     except SpaceKGError as exc:
         log.error("%s", exc)
         raise SystemExit(3) from None

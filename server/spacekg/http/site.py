@@ -12,6 +12,7 @@ import base64
 import gzip
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -31,7 +32,7 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from spacekg.build.shaclreport import LatestReport
-from spacekg.errors import BadRequest
+from spacekg.errors import BadRequest, SpaceKGError
 from spacekg.http.linkeddata import linkeddata_bp, rdf_body
 from spacekg.http.serving import get_store
 from spacekg.http.view import (
@@ -40,6 +41,7 @@ from spacekg.http.view import (
     language,
     page_context,
     search_index,
+    warm_search_index,
     with_language_cookie,
 )
 from spacekg.namespaces import BASE, ID, SKG
@@ -52,10 +54,12 @@ from spacekg.publish.language import messages
 from spacekg.publish.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.publish.links import page_path
 from spacekg.publish.programme import programme
+from spacekg.publish.search import IndexCache
 from spacekg.query import negotiate
 from spacekg.query.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
 
 site_bp = Blueprint("site", __name__)
+log = logging.getLogger(__name__)
 
 #: Prefixes preloaded in YASGUI (and used to shorten IRIs in its result table).
 #: The workshop the report is about: its figures are on the home page.
@@ -70,19 +74,38 @@ def init_app(app: Flask) -> None:
 
     Settings: DOWNLOAD_DIR (where dumps are written; default: the build directory's
     ``downloads``), SHACL_REPORT_DIR (cache of the SHACL report; default: the build
-    directory), SHACL_REPORT_WAIT (seconds a request waits for a report being computed).
+    directory), SHACL_REPORT_WAIT (seconds a request waits for a report being computed),
+    SEARCH_INDEX_DIR (where a read-only on-disk store's search index is kept; default: the
+    build directory's ``search``, where the build leaves it), SEARCH_REFRESH_WAIT (seconds a
+    search waits for the index of data just written before answering from the previous one).
     """
-    from spacekg.build.pipeline import default_build_dir
+    from spacekg.build.pipeline import SEARCH_INDEX, default_build_dir
 
     build_dir = default_build_dir()
     app.config.setdefault("DOWNLOAD_DIR", str(build_dir / "downloads"))
     app.config.setdefault("SHACL_REPORT_DIR", str(build_dir))
     app.config.setdefault("SHACL_SOURCES", None)
+    app.config.setdefault("SEARCH_INDEX_DIR", str(build_dir / SEARCH_INDEX))
+    app.config.setdefault("SEARCH_REFRESH_WAIT", 5.0)
     app.extensions[EXTENSION] = SiteState(
-        LatestReport(Path(app.config["SHACL_REPORT_DIR"]), app.config["SHACL_SOURCES"]))
+        LatestReport(Path(app.config["SHACL_REPORT_DIR"]), app.config["SHACL_SOURCES"]),
+        IndexCache(Path(app.config["SEARCH_INDEX_DIR"]),
+                   refresh_wait=float(app.config["SEARCH_REFRESH_WAIT"])))
     app.extensions[EXTENSION + ".downloads"] = Downloads(Path(app.config["DOWNLOAD_DIR"]))
     app.register_blueprint(linkeddata_bp)
     app.register_blueprint(site_bp)
+
+
+def warm_search(app: Flask) -> None:
+    """Build or open the search index now, before the worker takes requests. A store that
+    cannot answer yet (a remote endpoint) leaves it to the first search."""
+    with app.app_context():
+        try:
+            warm_search_index()
+        except SpaceKGError as exc:
+            log.warning("search index not built at start-up: %s", exc)
+        except Exception:  # noqa: BLE001 - the worker serves the rest; search tries again
+            log.exception("search index not built at start-up")
 
 
 def _downloads() -> Downloads:
@@ -132,7 +155,7 @@ def home() -> Response:
     classes = class_figures(store, lang)
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
-        total=sum(g.triples for g in graphs), entities=len(search_index().entries),
+        total=sum(g.triples for g in graphs), entities=len(search_index()),
         examples=competency_questions(), world_map=world_map(store, lang),
         charts=participation_figures(store, WORKSHOP, lang), **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
@@ -163,17 +186,21 @@ def _limit(default: int, maximum: int) -> int:
 
 @site_bp.route("/api/search", methods=["GET", "POST"])
 def api_search() -> Response:
-    """JSON: ``{"query", "results": [{iri, url, label, other_label, classes, matched}]}``.
-    POST (form field ``q``) takes text too long for a URL; over MAX_QUERY_LENGTH it is a 400
-    that says why."""
+    """JSON: ``{"query", "lang", "stale", "results": [{iri, url, label, other_label, classes,
+    matched}]}``, labels and classes in the reader's language. POST (form field ``q``) takes
+    text too long for a URL; over MAX_QUERY_LENGTH it is a 400 that says why. ``stale`` is
+    true while the index of data just written is still being built."""
     text = request.values.get("q", "")
     lang = language()
-    hits = search_index().search(text, limit=_limit(10, 100))
+    index = search_index()
+    hits = index.search(text, lang=lang, limit=_limit(10, 100))
     response = jsonify({
         "query": text,
         "lang": lang,
+        "stale": index.generation != get_store().generation,
         "results": [{"iri": h.iri, "url": page_path(h.iri), "label": h.label,
-                     "other_label": h.other_label, "classes": list(h.classes),
+                     "label_lang": h.label_lang, "other_label": h.other_label,
+                     "other_label_lang": h.other_label_lang, "classes": list(h.classes),
                      "matched": h.matched} for h in hits],
     })
     response.headers["Vary"] = "Accept-Language, Cookie"
@@ -182,12 +209,18 @@ def api_search() -> Response:
 
 @site_bp.route("/search", methods=["GET", "POST"])
 def search_page() -> Response:
+    """Results in the reader's language: their label first, the other language's beside it."""
     text = request.values.get("q", "")
     lang = language()
-    hits = search_index().search(text, limit=_limit(50, 500))
-    html = render_template("search.html", title=f"{text} — search" if text else "Search",
-                           q=text, hits=hits, **page_context(lang))
-    return with_language_cookie(Response(html, content_type=HTML.content_type))
+    index = search_index()
+    hits = index.search(text, lang=lang, limit=_limit(50, 500))
+    html = render_template("search.html", title=f"{text} — {UI[lang]['search']}" if text
+                           else UI[lang]["search"], q=text, hits=hits,
+                           stale=index.generation != get_store().generation,
+                           **page_context(lang))
+    response = Response(html, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return with_language_cookie(response)
 
 
 @site_bp.route("/browse", methods=["GET"])

@@ -36,8 +36,8 @@ EXTENSION = "spacekg.site"
 class SiteState:
     """Per-app state of the site: the search index cache and the SHACL report holder."""
 
-    def __init__(self, reports: LatestReport) -> None:
-        self.index = IndexCache()
+    def __init__(self, reports: LatestReport, index: IndexCache | None = None) -> None:
+        self.index = index or IndexCache()
         self.reports = reports
 
 
@@ -47,6 +47,11 @@ def _state() -> SiteState:
 
 def search_index() -> SearchIndex:
     return _state().index.get(get_store())
+
+
+def warm_search_index() -> SearchIndex:
+    """Build or open the search index of this process's store now, before requests come."""
+    return _state().index.warm(get_store())
 
 
 def shacl_reports() -> LatestReport:
