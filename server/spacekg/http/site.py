@@ -214,8 +214,8 @@ def search_page() -> Response:
     lang = language()
     index = search_index()
     hits = index.search(text, lang=lang, limit=_limit(50, 500))
-    html = render_template("search.html", title=f"{text} — {UI[lang]['search']}" if text
-                           else UI[lang]["search"], q=text, hits=hits,
+    html = render_template("search.html", title=f"{text} — {messages(lang)['search']}" if text
+                           else messages(lang)["search"], q=text, hits=hits,
                            stale=index.generation != get_store().generation,
                            **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
