@@ -362,12 +362,13 @@ def _query(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     import pyoxigraph as ox
 
+    from spacekg.query.ordering import total_order
     from spacekg.query.prologue import predeclare, undefined_prefix
 
     store = ox.Store.read_only(str(result.oxigraph_path))
     try:
         # SpaceKG's prefixes predeclared, as on /sparql; the default graph holds the union
-        answer = store.query(predeclare(text).text)
+        answer = store.query(total_order(predeclare(text).text))
         output = _format_answer(answer, args.format)
     except SyntaxError as exc:
         _error(f"SPARQL syntax error: {undefined_prefix(text) or exc}")

@@ -1,0 +1,73 @@
+"""ORDER BY in one total order, the same on every backend.
+
+SPARQL 1.1 §15.1 orders unbound < blank nodes < IRIs < literals and leaves the order between
+literals that ``<`` cannot compare (a number and a string) to the engine. Oxigraph 0.5
+compares such a pair by lexical form while it compares numbers by value, so its order is not
+transitive (``3 < 16``, ``"16" < "250"``, ``"250" < "3"``) and Rust's sort aborts the process
+on it ("user-provided comparison function does not correctly implement a total order";
+``docs/oxigraph-sort-panic.md`` has the reproduction). rdflib and Virtuoso each pick another
+order between datatypes, so the same query answered rows in three orders.
+
+So each ORDER BY condition whose values may be of mixed kinds is rewritten, in the text the
+engine gets, into keys that only ever compare like with like, and the engine still sorts
+(its sort is fast, and bounded by the query process's limits like the rest of the query):
+
+1. the kind: unbound or error 0, blank node 1, IRI 2, number 3, string 4, language-tagged
+   string 5, any other literal 6 (booleans, dates, gYears…);
+2. for kind 6, the datatype IRI (so datatypes follow each other in a fixed order);
+3. for numbers, the value (``2 < 10``, ``1 = 1.0``);
+4. for the rest, the lexical form (IRIs, strings, the other literals; SPARQL's ``STR``);
+5. the language tag, then 6. the datatype IRI.
+
+Two terms tie only when they are the same term, or numbers of equal value and datatype
+written differently (``1.0`` and ``1.00``): engines rewrite numbers in canonical forms of
+their own, so the lexical form cannot order numbers the same way everywhere.
+
+Every key is an integer or a simple literal, which all three engines compare the same way
+(numbers by value, strings by code point). A condition whose values are all of one kind
+(``STR(?x)``, ``COUNT(*)``, see :data:`spacekg.sparql.SAFE_ORDER_FUNCTIONS`) is left as it
+is. Blank nodes tie with each other (their labels mean nothing across engines).
+"""
+
+from __future__ import annotations
+
+from spacekg.sparql import Analysis, OrderCondition, analyse
+
+_XSD_STRING = "<http://www.w3.org/2001/XMLSchema#string>"
+
+#: The keys of one condition; ``{e}`` is the expression in brackets.
+_KEYS = (
+    "COALESCE(IF(isBlank({e}),1,IF(isIRI({e}),2,IF(isNumeric({e}),3,IF(LANG({e})!=\"\",5,"
+    f"IF(DATATYPE({{e}})={_XSD_STRING},4,6))))),0)",
+    "COALESCE(IF(isLiteral({e})&&!isNumeric({e})&&LANG({e})=\"\",STR(DATATYPE({e})),\"\"),\"\")",
+    "COALESCE(IF(isNumeric({e})&&{e}={e},{e},0),0)",
+    "COALESCE(IF(isNumeric({e}),\"\",STR({e})),\"\")",
+    "COALESCE(LANG({e}),\"\")",
+    "COALESCE(STR(DATATYPE({e})),\"\")",
+)
+
+
+def total_order(text: str, analysis: Analysis | None = None) -> str:
+    """``text`` with every ORDER BY condition of mixed kinds rewritten into the keys of the
+    module docstring; the text itself when there is none. Nothing else changes, and no line
+    is added for a one-line condition, so error positions before the ORDER BY stay the
+    query's own."""
+    analysis = analysis if analysis is not None else analyse(text)
+    conditions = [c for c in analysis.order_by if not c.single_kind]
+    if not conditions:
+        return text
+    out: list[str] = []
+    last = 0
+    for condition in conditions:
+        out.append(text[last : condition.start])
+        out.append(_keys(text, condition))
+        last = condition.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _keys(text: str, condition: OrderCondition) -> str:
+    expression = "(" + text[condition.expression_start : condition.expression_end] + ")"
+    return " ".join(
+        f"{condition.direction}({key.format(e=expression)})" for key in _KEYS
+    )
