@@ -16,12 +16,14 @@ engine gets, into keys that only ever compare like with like, and the engine sti
    string 5, any other literal 6 (booleans, dates, gYears…);
 2. for kind 6, the datatype IRI (so datatypes follow each other in a fixed order);
 3. for numbers, the value (``2 < 10``, ``1 = 1.0``);
-4. for the rest, the lexical form (IRIs, strings, the other literals; SPARQL's ``STR``);
+4. for the rest, the lexical form (IRIs, strings, the other literals; SPARQL's ``STR``), its
+   first 150 characters: Virtuoso refuses sort keys over 1,900 bytes;
 5. the language tag, then 6. the datatype IRI.
 
-Two terms tie only when they are the same term, or numbers of equal value and datatype
-written differently (``1.0`` and ``1.00``): engines rewrite numbers in canonical forms of
-their own, so the lexical form cannot order numbers the same way everywhere.
+Two terms tie only when they are the same term, numbers of equal value and datatype
+written differently (``1.0`` and ``1.00``: engines rewrite numbers in canonical forms of
+their own, so the lexical form cannot order numbers the same way everywhere), or texts
+whose first 150 characters agree.
 
 Every key is an integer or a simple literal, which all three engines compare the same way
 (numbers by value, strings by code point). A condition whose values are all of one kind
@@ -41,7 +43,7 @@ _KEYS = (
     f"IF(DATATYPE({{e}})={_XSD_STRING},4,6))))),0)",
     "COALESCE(IF(isLiteral({e})&&!isNumeric({e})&&LANG({e})=\"\",STR(DATATYPE({e})),\"\"),\"\")",
     "COALESCE(IF(isNumeric({e})&&{e}={e},{e},0),0)",
-    "COALESCE(IF(isNumeric({e}),\"\",STR({e})),\"\")",
+    "COALESCE(IF(isNumeric({e}),\"\",SUBSTR(STR({e}),1,150)),\"\")",
     "COALESCE(LANG({e}),\"\")",
     "COALESCE(STR(DATATYPE({e})),\"\")",
 )
