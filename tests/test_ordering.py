@@ -119,17 +119,21 @@ def test_the_order_is_sparqls_between_kinds_and_fixed_between_datatypes() -> Non
     assert kinds[1] == ("bnode",)
     assert [k[1] for k in kinds[2:4]] == ["http://example.org/a", "http://example.org/b"]
     literals = [(k[1], k[2], k[3]) for k in kinds[4:]]
-    numbers = [value for value, _, _ in literals[:6]]
-    assert numbers == [1, 1, 1, Decimal("1.5"), 2, 10]  # by value, whatever the type
     xsd = "http://www.w3.org/2001/XMLSchema#"
-    assert [datatype for _, datatype, _ in literals[:3]] == [xsd + "decimal"] * 2 + [
-        xsd + "integer"]  # equal values: by datatype IRI
-    strings = [value for value, datatype, lang in literals[6:9]]
+
+    def number(value: Any, datatype: str) -> Decimal:
+        return Decimal(value == "true") if datatype == xsd + "boolean" else Decimal(value)
+
+    numbers = [number(value, datatype) for value, datatype, _ in literals[:8]]
+    assert numbers == [0, 1, 1, 1, 1, Decimal("1.5"), 2, 10]  # by value; false 0, true 1
+    ones = [datatype for _, datatype, _ in literals[1:5]]
+    assert ones == [xsd + "boolean", xsd + "decimal", xsd + "decimal", xsd + "integer"]
+    strings = [value for value, _, _ in literals[8:11]]
     assert strings == ["B", "a", "b"]  # code point order
-    tagged = [(v, lang) for v, _, lang in literals[9:12]]
+    tagged = [(v, lang) for v, _, lang in literals[11:14]]
     assert tagged == [("a", "en"), ("a", "zh"), ("中国", "zh")]
-    others = [datatype for _, datatype, _ in literals[12:]]
-    assert others == sorted(others)  # the other datatypes one after another, by IRI
+    others = [datatype for _, datatype, _ in literals[14:]]
+    assert len(others) == 3 and others == sorted(others)  # by datatype IRI
 
 
 def test_single_kind_conditions_keep_the_engines_own_sort() -> None:

@@ -12,18 +12,22 @@ So each ORDER BY condition whose values may be of mixed kinds is rewritten, in t
 engine gets, into keys that only ever compare like with like, and the engine still sorts
 (its sort is fast, and bounded by the query process's limits like the rest of the query):
 
-1. the kind: unbound or error 0, blank node 1, IRI 2, number 3, string 4, language-tagged
-   string 5, any other literal 6 (booleans, dates, gYears…);
+1. the kind: unbound or error 0, blank node 1, IRI 2, number or boolean 3, string 4,
+   language-tagged string 5, any other literal 6 (dates, gYears…);
 2. for kind 6, the datatype IRI (so datatypes follow each other in a fixed order);
-3. for numbers, the value (``2 < 10``, ``1 = 1.0``);
+3. for numbers, the value (``2 < 10``, ``1 = 1.0``); false is 0 and true 1 (as Virtuoso
+   sees them);
 4. for the rest, the lexical form (IRIs, strings, the other literals; SPARQL's ``STR``), its
    first 150 characters: Virtuoso refuses sort keys over 1,900 bytes;
-5. the language tag, then 6. the datatype IRI.
+5. past 150 characters, the length of the text (texts whose first 150 characters agree;
+   a hash would do better, but Virtuoso's MD5 of a stored non-ASCII text is not the MD5 of
+   its UTF-8);
+6. the language tag, then 7. the datatype IRI.
 
-Two terms tie only when they are the same term, numbers of equal value and datatype
-written differently (``1.0`` and ``1.00``: engines rewrite numbers in canonical forms of
-their own, so the lexical form cannot order numbers the same way everywhere), or texts
-whose first 150 characters agree.
+Two terms tie only when they are the same term, texts of one length whose first 150
+characters agree, numbers of equal value and datatype written differently (``1.0`` and
+``1.00``: engines rewrite numbers in canonical forms of their own), or, on Virtuoso, a
+boolean and the number of its value.
 
 Every key is an integer or a simple literal, which all three engines compare the same way
 (numbers by value, strings by code point). A condition whose values are all of one kind
@@ -35,18 +39,22 @@ from __future__ import annotations
 
 from spacekg.sparql import Analysis, OrderCondition, analyse
 
-_XSD_STRING = "<http://www.w3.org/2001/XMLSchema#string>"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: a number, or a boolean (Virtuoso keeps xsd:boolean as 0 and 1 inside expressions:
+#: DATATYPE(true) is xsd:integer there, so booleans sort among the numbers everywhere)
+_NUMBER = f"(isLiteral({{e}})&&(isNumeric({{e}})||DATATYPE({{e}})=<{_XSD}boolean>))"
 
 #: The keys of one condition; ``{e}`` is the expression in brackets.
-_KEYS = (
-    "COALESCE(IF(isBlank({e}),1,IF(isIRI({e}),2,IF(isNumeric({e}),3,IF(LANG({e})!=\"\",5,"
-    f"IF(DATATYPE({{e}})={_XSD_STRING},4,6))))),0)",
-    "COALESCE(IF(isLiteral({e})&&!isNumeric({e})&&LANG({e})=\"\",STR(DATATYPE({e})),\"\"),\"\")",
-    "COALESCE(IF(isNumeric({e})&&{e}={e},{e},0),0)",
-    "COALESCE(IF(isNumeric({e}),\"\",SUBSTR(STR({e}),1,150)),\"\")",
+_KEYS = tuple(key.replace("NUMBER", _NUMBER) for key in (
+    "COALESCE(IF(isBlank({e}),1,IF(isIRI({e}),2,IF(NUMBER,3,IF(LANG({e})!=\"\",5,"
+    f"IF(DATATYPE({{e}})=<{_XSD}string>,4,6))))),0)",
+    "COALESCE(IF(isLiteral({e})&&!NUMBER&&LANG({e})=\"\",STR(DATATYPE({e})),\"\"),\"\")",
+    "COALESCE(IF(NUMBER,IF(isNumeric({e}),IF({e}={e},{e},0),IF({e},1,0)),0),0)",
+    "COALESCE(IF(NUMBER,\"\",SUBSTR(STR({e}),1,150)),\"\")",
+    "COALESCE(IF(!NUMBER&&STRLEN(STR({e}))>150,STRLEN(STR({e})),0),0)",
     "COALESCE(LANG({e}),\"\")",
     "COALESCE(STR(DATATYPE({e})),\"\")",
-)
+))
 
 
 def total_order(text: str, analysis: Analysis | None = None) -> str:
