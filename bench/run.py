@@ -8,6 +8,9 @@ Targets (each started on loopback, measured, stopped before the next starts):
 * ``minimal``        bench/minimal_app.py: Flask + gunicorn + pyoxigraph, no safety
 * ``rdflib-endpoint`` the rdflib-endpoint package serving the same file
 * ``virtuoso``       Debian's Virtuoso (scripts/virtuoso.sh), bulk-loaded with the same file
+* ``spacekg-remote`` ``spacekg serve --no-report --store URL`` in front of that same Virtuoso
+                     (needs the ``virtuoso`` target; SpaceKG's checks, prefixes, formats and
+                     result cache over the engine's evaluation)
 
 Measured: serve-ready time (cold: from the N-Quads file; warm: from the target's own on-disk
 store where it has one), server memory (RSS and PSS summed over the process tree), per-query
@@ -58,6 +61,7 @@ ALL_TARGETS = (
     "spacekg-oxigraph",
     "minimal",
     "virtuoso",
+    "spacekg-remote",
     "spacekg-memory",
     "rdflib-endpoint",
 )
@@ -272,6 +276,27 @@ def start_spacekg(ctx: Context, store: str, *, cache: bool, cold: bool) -> Serve
         _terminate(proc)
         raise
     return Server(f"spacekg-{store}", url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
+
+
+def start_spacekg_remote(ctx: Context, engine: str) -> Server:
+    """SpaceKG over the Virtuoso the ``virtuoso`` target started (its bulk-loaded graphs,
+    found by the store: the default graph is their union as the engine merges it)."""
+    port = free_port()
+    env = {
+        "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
+        "SPACEKG_CACHE_ENTRIES": "0",
+        "SPACEKG_MAX_ROWS": "0",
+    }
+    args = [str(VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port),
+            "--store", engine]  # fmt: skip
+    proc = _popen(args, env, ctx.work / "spacekg-remote.log")
+    url = f"http://127.0.0.1:{port}/sparql"
+    try:
+        ready = wait_ready(url, ctx.probe, ctx.ready_deadline, proc)
+    except RuntimeError:
+        _terminate(proc)
+        raise
+    return Server("spacekg-remote", url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
 
 
 def start_minimal(ctx: Context) -> Server:
@@ -624,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
     loader.bulk_load(path=str(args.data), format=ox.RdfFormat.N_QUADS)
     results["quads"] = len(loader)
     # as ``spacekg build`` writes its store: the union, each triple once, in the default graph
-    loader.update((ROOT / "server" / "spacekg" / "rq" / "union_into_default_graph.rq")
+    loader.update((ROOT / "server" / "spacekg" / "queries" / "union_into_default_graph.rq")
                   .read_text(encoding="utf-8"))
     loader.flush()
     del loader
@@ -659,6 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         "spacekg-oxigraph": lambda: start_spacekg(ctx, "oxigraph", cache=False, cold=in_memory),
         "minimal": lambda: start_minimal(ctx),
         "virtuoso": lambda: start_virtuoso(ctx),
+        "spacekg-remote": lambda: start_spacekg_remote(ctx, servers["virtuoso"].url),
         "spacekg-memory": lambda: start_spacekg(ctx, "memory", cache=False, cold=True),
         "rdflib-endpoint": lambda: start_rdflib_endpoint(ctx),
     }

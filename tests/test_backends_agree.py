@@ -274,7 +274,7 @@ def test_a_store_written_without_the_union_is_still_read_as_the_union(tmp_path: 
 def _ordered(store: Store, sparql: str) -> list[tuple[Any, ...]]:
     from spacekg.query.ordering import total_order
 
-    result = store.query(total_order(sparql))
+    result = store.query(total_order(sparql, wrap=store.kind == "remote"))  # as /sparql does
     assert isinstance(result, SolutionsResult)
     return [tuple(normalise_term(term) for term in row) for row in result.rows]
 

@@ -152,7 +152,8 @@ class OrderCondition:
     #: offsets of the expression sorted on (inside ``ASC(…)``/``DESC(…)``; else the whole)
     expression_start: int
     expression_end: int
-    #: the expression's values are all of one kind (:data:`SAFE_ORDER_FUNCTIONS`)
+    #: the expression's values are all of one kind (:data:`SAFE_ORDER_FUNCTIONS`), or it
+    #: names a variable the SELECT clause computes (an aggregate's, typically)
     single_kind: bool
 
 
@@ -191,6 +192,12 @@ class Analysis:
     dataset_at: int | None = None
     #: every ORDER BY condition, subqueries' included, in text order
     order_by: tuple[OrderCondition, ...] = ()
+    #: offset of the query form keyword (after the prologue)
+    form_offset: int = 0
+    #: offset of the ORDER keyword of the query's own (outermost) ORDER BY, if any
+    order_at: int | None = None
+    #: the variables a SELECT projects (names without "?"), None for ``SELECT *``
+    projection: tuple[str, ...] | None = None
 
 
 def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
@@ -279,6 +286,9 @@ def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
         has_base=structure.has_base,
         dataset_at=structure.dataset_at(len(text)) if form in QUERY_FORMS else None,
         order_by=tuple(structure.order_by),
+        form_offset=form_offset,
+        order_at=structure.order_at,
+        projection=None if structure.star else tuple(structure.projection),
     )
     return analysis, tokens
 
@@ -307,6 +317,12 @@ class _Structure:
         self._order = "none"
         self._order_depth = 0
         self._condition: _Open | None = None
+        #: variables a SELECT clause computes, ``(… AS ?v)``
+        self._computed: set[str] = set()
+        self.order_at: int | None = None
+        self.projection: list[str] = []
+        self.star = False
+        self._previous_start = 0
 
     def dataset_at(self, end: int) -> int:
         return self._dataset_at if self._dataset_at is not None else end
@@ -320,6 +336,8 @@ class _Structure:
             self.size += 1
         if form is None and upper == "BASE":
             self.has_base = True
+        if kind == "var" and self._previous[1].upper() == "AS" and "{" not in self.stack:
+            self._computed.add(value[1:])
         if form is not None:
             if not self._form_seen:  # the first token after the form keyword
                 self._form_seen = True
@@ -328,6 +346,7 @@ class _Structure:
         self._order_by(kind, value, upper, start, end)
         self._brackets(kind, value, upper)
         self._previous = (kind, value)
+        self._previous_start = start
 
     def _brackets(self, kind: str, value: str, upper: str) -> None:
         if upper == "VALUES":
@@ -345,10 +364,17 @@ class _Structure:
             self.stack.pop()
 
     def _where(self, kind: str, value: str, upper: str, start: int) -> None:
-        """Find where the WHERE clause starts (at the first top-level ``{`` or WHERE)."""
+        """Find where the WHERE clause starts (at the first top-level ``{`` or WHERE), and
+        what a SELECT projects before it."""
         if self._dataset_at is not None:
             return
         top = not self.stack
+        if top and kind == "var":
+            self.projection.append(value[1:])
+        elif top and value == "*":
+            self.star = True
+        elif kind == "var" and self._previous[1].upper() == "AS" and len(self.stack) == 1:
+            self.projection.append(value[1:])
         if kind == "other" and value == "{" and top:
             if self._template == "none" and self._construct:
                 self._template = "open"
@@ -367,12 +393,15 @@ class _Structure:
             previous_kind, previous_value = self._previous
             if upper == "BY" and previous_kind == "word" and previous_value.upper() == "ORDER":
                 self._order, self._order_depth = "list", depth
+                if depth == 0:
+                    self.order_at = self._previous_start
             return
         condition = self._condition
         if condition is not None:
             if condition.expression_start < 0 and depth == self._order_depth + 1:
                 condition.expression_start = start  # first token inside ASC( / DESC(
-                condition.single_kind = kind == "word" and upper in SAFE_ORDER_FUNCTIONS
+                condition.single_kind = (kind == "word" and upper in SAFE_ORDER_FUNCTIONS) or (
+                    kind == "var" and value[1:] in self._computed)
             if kind == "other" and value == ")" and depth == self._order_depth + 1:
                 inner = condition.direction_given
                 self.order_by.append(OrderCondition(
@@ -384,7 +413,8 @@ class _Structure:
         if depth != self._order_depth:
             return
         if kind == "var":
-            self.order_by.append(OrderCondition(start, end, "ASC", start, end, False))
+            computed = value[1:] in self._computed  # (COUNT(…) AS ?n): the engine's own sort
+            self.order_by.append(OrderCondition(start, end, "ASC", start, end, computed))
         elif upper in ("ASC", "DESC"):
             self._condition = _Open(start, upper, -1, False, True)
         elif kind == "other" and value == "(":

@@ -104,7 +104,8 @@ def _answer(
     if rendered is None:
         rendered = context.runner().run_query(
             store,
-            total_order(query),  # one order between datatypes on every backend
+            # one order between datatypes on every backend (query/ordering.py)
+            total_order(query, wrap=store.kind == "remote"),
             fmt,
             default_graph_uris=protocol.default_graph_uris,
             named_graph_uris=protocol.named_graph_uris,
