@@ -51,7 +51,7 @@ _KEYS = tuple(key.replace("NUMBER", _NUMBER) for key in (
     "COALESCE(IF(NUMBER,IF(isNumeric({e}),IF({e}={e},{e},0),IF({e},1,0)),0),0)",
     "COALESCE(IF(NUMBER,STR(DATATYPE({e})),CONCAT(IF(isLiteral({e})&&LANG({e})=\"\","
     "STR(DATATYPE({e})),\"\"),\" \",SUBSTR(STR({e}),1,150),\" \",STR(STRLEN(STR({e}))),"
-    "\" \",LANG({e}))),\"\")",
+    "\" \",COALESCE(LANG({e}),\"\"))),\"\")",
 ))
 
 
