@@ -255,27 +255,32 @@ class Context:
     oxigraph_mode: str = "memory"  # where the Oxigraph-based targets keep the data
 
 
-def start_spacekg(ctx: Context, store: str, *, cache: bool, cold: bool) -> Server:
+def start_spacekg(
+    ctx: Context, store: str, *, cache: bool, cold: bool, exe: Path | None = None,
+    name: str | None = None,
+) -> Server:
+    """``spacekg serve`` of this checkout, or ``exe`` from another one (``--compare``)."""
     port = free_port()
     env = {
         "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
         "SPACEKG_CACHE_ENTRIES": "2048" if cache else "0",
         "SPACEKG_MAX_ROWS": "0",
     }
-    args = [str(VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port)]
+    args = [str(exe or VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port)]
     if store == "oxigraph" and not cold:
         args += ["--store", f"oxigraph:{ctx.oxigraph_dir}"]
     else:
         args += ["--store", store]
         env["SPACEKG_DATASET_FILES"] = json.dumps([str(ctx.data)])
-    proc = _popen(args, env, ctx.work / f"spacekg-{store}.log")
+    name = name or f"spacekg-{store}"
+    proc = _popen(args, env, ctx.work / f"{name}.log")
     url = f"http://127.0.0.1:{port}/sparql"
     try:
         ready = wait_ready(url, ctx.probe, ctx.ready_deadline, proc)
     except RuntimeError:
         _terminate(proc)
         raise
-    return Server(f"spacekg-{store}", url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
+    return Server(name, url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
 
 
 def start_spacekg_remote(ctx: Context, engine: str) -> Server:
@@ -613,10 +618,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeated-only", action="store_true",
                         help="redo only the repeated-queries scenario of an earlier run "
                         "(same --label), keeping its other figures")  # fmt: skip
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=EXE",
+                        help="also measure the spacekg executable EXE of another checkout "
+                        "(its own venv) as target spacekg-NAME, same settings as "
+                        "spacekg-oxigraph: before/after a change in one interleaved run")
     parser.add_argument("--ready-timeout", type=float, default=900.0,
                         help="seconds a server may take to answer its first query")  # fmt: skip
     args = parser.parse_args(argv)
     targets = [t for t in args.targets.split(",") if t]
+    targets += [f"spacekg-{item.split('=', 1)[0]}" for item in args.compare]
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
 
@@ -688,6 +698,9 @@ def main(argv: list[str] | None = None) -> int:
         "spacekg-memory": lambda: start_spacekg(ctx, "memory", cache=False, cold=True),
         "rdflib-endpoint": lambda: start_rdflib_endpoint(ctx),
     }
+    for name, exe in (item.split("=", 1) for item in args.compare):
+        starters[f"spacekg-{name}"] = lambda exe=Path(exe), name=name: start_spacekg(
+            ctx, "oxigraph", cache=False, cold=in_memory, exe=exe, name=f"spacekg-{name}")
     servers: dict[str, Server] = {}
     cached: Server | None = None
     try:

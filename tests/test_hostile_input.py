@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from live_server import AGENCIES_GRAPH, EX
 from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
-from spacekg.publish.pages import href_for
+from spacekg.publish.links import href_for
 from test_writes import AUTH, dump, make_app
 
 JSON = {"Accept": "application/json"}

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from site_support import BASE, report_quads, report_store
-from spacekg.publish import pages
+from spacekg.publish import examples as example_module
+from spacekg.publish import figures as figure_module
+from spacekg.publish import language, statements
 from spacekg.publish.linkeddata import describe
 
 PACKAGE = Path(__file__).resolve().parents[1] / "server" / "spacekg"
@@ -29,7 +31,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "server" / "spacekg"
 ])
 def test_choose_language(explicit: str | None, cookie: str | None, header: str | None,
                          expected: str) -> None:
-    assert pages.choose_language(explicit, cookie, header) == expected
+    assert language.choose_language(explicit, cookie, header) == expected
 
 
 def test_home_page_shows_figures_classes_and_examples(client: FlaskClient) -> None:
@@ -38,28 +40,28 @@ def test_home_page_shows_figures_classes_and_examples(client: FlaskClient) -> No
     assert f"{total:,}" in page
     assert "/browse?class=https%3A//w3id.org/spacekg/ontology%23SpaceAgency" in page
     assert 'id="home-search"' in page
-    examples = pages.competency_questions()
+    examples = example_module.competency_questions()
     assert len(examples) >= 30
     for ex in examples:
         assert f'href="/sparql#example={ex.slug}"' in page
 
 
 def test_home_page_figures_count_the_graphs() -> None:
-    figures = {f.name: f for f in pages.graph_figures(report_store())}
+    figures = {f.name: f for f in figure_module.graph_figures(report_store())}
     para = figures["report paragraphs (graph/para/N)"]
     assert para.graphs == 46
     assert para.triples == sum(1 for *_, g in report_quads() if "/graph/para/" in str(g))
 
 
 def test_class_figures_count_distinct_instances() -> None:
-    counts = {f.iri: f.count for f in pages.class_figures(report_store(), "en")}
+    counts = {f.iri: f.count for f in figure_module.class_figures(report_store(), "en")}
     agencies = {str(s) for s, p, o, g in report_quads()
                 if str(p).endswith("#type") and str(o) == BASE + "ontology#SpaceAgency"}
     assert counts[BASE + "ontology#SpaceAgency"] == len(agencies)
 
 
 def test_competency_questions_carry_both_languages() -> None:
-    for ex in pages.competency_questions():
+    for ex in example_module.competency_questions():
         assert ex.query.lstrip().upper().startswith(("PREFIX", "BASE", "SELECT", "ASK"))
         assert ex.question_en and ex.question_zh, ex.slug
 
@@ -82,7 +84,7 @@ def test_browse_rejects_text_that_is_no_iri(client: FlaskClient) -> None:
 
 def test_group_facts_uses_labels_not_iris() -> None:
     d = describe(report_store(), BASE + "id/mission/change-7")
-    groups = pages.group_facts(d, d.outgoing, "en", skip=pages.HEADER_PROPERTIES)
+    groups = statements.group_facts(d, d.outgoing, "en", skip=statements.HEADER_PROPERTIES)
     labels = [g.label for g in groups]
     assert labels == sorted(labels, key=str.casefold)
     assert not any(label.startswith("http") for label in labels)
@@ -127,13 +129,13 @@ def test_quotes_pick_the_sentence_that_names_the_value() -> None:
     d = describe(report_store(), BASE + "id/programme/artemis")
     fact = next(f for f in d.outgoing if str(f.value) == BASE + "id/mission/artemis-3")
     source = fact.paragraphs[0]
-    quote = pages.quote_for(d, fact, source.text)
+    quote = statements.quote_for(d, fact, source.text)
     assert "阿尔忒弥斯三号" in quote
     assert quote in (source.text or "") and len(quote) < len(source.text or "")
 
 
 def test_sentences_split_after_chinese_punctuation() -> None:
-    assert pages.sentences("甲。乙；丙！丁") == ["甲。", "乙；", "丙！", "丁"]
+    assert statements.sentences("甲。乙；丙！丁") == ["甲。", "乙；", "丙！", "丁"]
 
 
 def test_inferred_facts_are_kept_apart_from_stated_ones() -> None:
@@ -152,32 +154,33 @@ def test_inferred_facts_are_kept_apart_from_stated_ones() -> None:
         (x, URIRef(BASE + "ontology#operates"), y, BASE + "graph/inferred"),
     ])
     d = describe(store, str(x))
-    stated = pages.group_facts(d, d.incoming, "en", inferred=False)
-    inferred = pages.group_facts(d, d.outgoing, "en", inferred=True)
+    stated = statements.group_facts(d, d.incoming, "en", inferred=False)
+    inferred = statements.group_facts(d, d.outgoing, "en", inferred=True)
     assert [g.predicate for g in stated] == [BASE + "ontology#operatedBy"]
     assert stated[0].facts[0].paragraphs[0].text == "甲运营乙。"
     assert [g.predicate for g in inferred] == [BASE + "ontology#operates"]
-    assert pages.group_facts(d, d.outgoing, "en", inferred=False) == []
+    assert statements.group_facts(d, d.outgoing, "en", inferred=False) == []
 
 
 def test_natural_order_of_paragraphs() -> None:
     names = ["Paragraph 36", "Paragraph 7", "Paragraph 17"]
-    assert sorted(names, key=pages.natural_key) == ["Paragraph 7", "Paragraph 17", "Paragraph 36"]
+    assert sorted(names, key=language.natural_key) == [
+        "Paragraph 7", "Paragraph 17", "Paragraph 36"]
 
 
 def test_chinese_numerals_order_by_value() -> None:
     """Artemis I–IV in Chinese sort 一, 二, 三, 四 (not by code point: 一, 三, 二, 四)."""
     names = ["阿尔忒弥斯四号", "阿尔忒弥斯三号", "阿尔忒弥斯一号", "阿尔忒弥斯二号",
              "嫦娥十号", "嫦娥八号"]
-    assert sorted(names, key=pages.natural_key) == [
+    assert sorted(names, key=language.natural_key) == [
         "嫦娥八号", "嫦娥十号",
         "阿尔忒弥斯一号", "阿尔忒弥斯二号", "阿尔忒弥斯三号", "阿尔忒弥斯四号"]
     sessions = ["第十二场", "第二场", "第十场"]
-    assert sorted(sessions, key=pages.natural_key) == ["第二场", "第十场", "第十二场"]
+    assert sorted(sessions, key=language.natural_key) == ["第二场", "第十场", "第十二场"]
 
 
 def test_browse_by_class_names_each_class_once() -> None:
-    figures = pages.class_figures(report_store(), "en")
+    figures = figure_module.class_figures(report_store(), "en")
     names = [f.label for f in figures]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
     assert all(f.iri.startswith(BASE + "ontology#") for f in figures)

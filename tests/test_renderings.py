@@ -9,8 +9,8 @@ import pytest
 from rdflib import RDF, RDFS, SKOS, Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from spacekg.namespaces import ONTOLOGY_GRAPH, SKG
+from spacekg.publish.language import split_languages
 from spacekg.publish.licence import LICENSE, RENDERING_NOTE, un_document_url
-from spacekg.publish.pages import split_languages
 
 #: Names, not statements: their languages are checked by test_labels and the shapes.
 LABELS = {RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, SKOS.definition,
@@ -226,7 +226,7 @@ def test_home_page_in_chinese_names_graphs_and_sources_in_chinese(client: FlaskC
     ("para 14, annex P2", "第 14 段，附件 P2"),
 ])
 def test_competency_sources_read_in_chinese(source: str, zh: str) -> None:
-    from spacekg.publish.pages import localise_source
+    from spacekg.publish.language import localise_source
     assert localise_source(source, "zh") == zh
     assert localise_source(source, "en") == source
 
@@ -266,7 +266,7 @@ def test_paragraph_facts_table_sets_the_other_language_aside(client: FlaskClient
     ("Table: SpaceAgency (CSV)", "表格：SpaceAgency（CSV）"),
 ])
 def test_download_titles_read_in_chinese(title: str, zh: str) -> None:
-    from spacekg.publish.pages import localise_download_title
+    from spacekg.publish.language import localise_download_title
     assert localise_download_title(title, "zh") == zh
     assert localise_download_title(title, "en") == title
 

@@ -36,6 +36,7 @@ from spacekg.http.view import (
 )
 from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT, SKG
 from spacekg.publish.downloads import CONTEXT
+from spacekg.publish.figures import participation_figures, world_map
 from spacekg.publish.linkeddata import (
     describe,
     graph_statements,
@@ -44,15 +45,13 @@ from spacekg.publish.linkeddata import (
     paragraph_labels,
     paragraph_number,
 )
-from spacekg.publish.pages import (
+from spacekg.publish.links import report_neighbours
+from spacekg.publish.ontologydocs import ontology_terms
+from spacekg.publish.statements import (
     HEADER_PROPERTIES,
     group_facts,
     linked_iris,
-    ontology_terms,
-    participation_figures,
-    report_neighbours,
     statements_by_subject,
-    world_map,
 )
 from spacekg.query import negotiate
 from spacekg.query.negotiate import HTML, JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format

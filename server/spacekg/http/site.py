@@ -2,7 +2,7 @@
 graph explorer, downloads, and YASGUI on ``/sparql`` for browsers.
 
 ``init_app(app)`` registers these blueprints and the linked-data one; routes stay thin
-(parse, call :mod:`spacekg.publish.pages`, :mod:`spacekg.publish.search`,
+(parse, call :mod:`spacekg.publish.figures`, :mod:`spacekg.publish.search`,
 :mod:`spacekg.publish.explore` or :mod:`spacekg.publish.downloads`, render).
 """
 
@@ -45,17 +45,12 @@ from spacekg.http.view import (
 from spacekg.namespaces import BASE, ID, SKG
 from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 from spacekg.publish.downloads import CONTEXT, Downloads, catalogue
+from spacekg.publish.examples import competency_questions
 from spacekg.publish.explore import neighbours, partnership_network
+from spacekg.publish.figures import class_figures, graph_figures, participation_figures, world_map
 from spacekg.publish.linkeddata import iri_term, labels_of, local_name, select
-from spacekg.publish.pages import (
-    class_figures,
-    competency_questions,
-    graph_figures,
-    page_path,
-    participation_figures,
-    programme,
-    world_map,
-)
+from spacekg.publish.links import page_path
+from spacekg.publish.programme import programme
 from spacekg.query import negotiate
 from spacekg.query.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
 
@@ -95,27 +90,26 @@ def _downloads() -> Downloads:
 
 # --------------------------------------------------------------------------- YASGUI
 
-@site_bp.before_app_request
-def sparql_ui() -> Response | None:
-    """A browser opening ``/sparql`` (no query, HTML asked for by name) gets YASGUI.
+def wants_yasgui() -> bool:
+    """A browser opening ``/sparql`` (GET, no query, HTML asked for by name) gets YASGUI.
 
     ``Accept: */*`` (curl, most SPARQL clients) keeps getting the service description, as
     the SPARQL 1.1 Service Description spec expects at the endpoint's URL.
     """
-    if request.method != "GET" or request.path.rstrip("/") != "/sparql":
-        return None
-    if "html" not in request.headers.get("Accept", ""):
-        return None  # SPARQL clients: no need to look further (this runs on every query)
+    if request.method != "GET" or "html" not in request.headers.get("Accept", ""):
+        return False
     if request.args.get("query") is not None or request.args.get("update") is not None:
-        return None
+        return False
     ranges = negotiate.parse_accept(request.headers.get("Accept"))
     named = [r for r in ranges if r.specificity == 2]
     html_q = negotiate.quality(named, "text/html")
     if request.args.get("format") or html_q <= 0:
-        return None
-    rdf_q = max(negotiate.quality(named, t.media_type) for t in negotiate.GRAPH)
-    if rdf_q > html_q:
-        return None
+        return False
+    return max(negotiate.quality(named, t.media_type) for t in negotiate.GRAPH) <= html_q
+
+
+def sparql_page() -> Response:
+    """YASGUI with SpaceKG's examples, prefixes and map data, in the reader's language."""
     lang = language()
     response = Response(render_template(
         "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,

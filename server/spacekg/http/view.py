@@ -9,6 +9,13 @@ from flask import Response, current_app, g, request
 
 from spacekg.build.shaclreport import LatestReport
 from spacekg.http.serving import get_store
+from spacekg.publish.language import (
+    LANGUAGES,
+    choose_language,
+    localise_download_title,
+    localise_source,
+    split_languages,
+)
 from spacekg.publish.licence import (
     LICENSE,
     LICENSE_NAME,
@@ -17,18 +24,9 @@ from spacekg.publish.licence import (
     un_document_url,
 )
 from spacekg.publish.linkeddata import Description, readable_name
-from spacekg.publish.pages import (
-    LANGUAGES,
-    choose_language,
-    href_for,
-    localise_download_title,
-    localise_source,
-    page_path,
-    quote_for,
-    split_languages,
-    statement_rows,
-)
+from spacekg.publish.links import href_for, page_path
 from spacekg.publish.search import IndexCache, SearchIndex
+from spacekg.publish.statements import quote_for, statement_rows
 
 EXTENSION = "spacekg.site"
 

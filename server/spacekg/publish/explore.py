@@ -13,7 +13,7 @@ from rdflib import RDF, URIRef
 
 from spacekg.namespaces import BASE
 from spacekg.publish.linkeddata import describe, labels_of, local_name, select
-from spacekg.publish.pages import page_path
+from spacekg.publish.links import page_path
 from spacekg.stores import Store
 
 ENTITY_PREFIX = BASE + "id/"
