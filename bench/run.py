@@ -284,13 +284,14 @@ def start_spacekg(
 
 
 def start_spacekg_remote(ctx: Context, engine: str) -> Server:
-    """SpaceKG over the Virtuoso the ``virtuoso`` target started (its bulk-loaded graphs,
-    found by the store: the default graph is their union as the engine merges it)."""
+    """SpaceKG over the Virtuoso the ``virtuoso`` target started, reading the same default
+    graph that target's queries read (the engine's own: ``SPACEKG_STORE_UNION=native``)."""
     port = free_port()
     env = {
         "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
         "SPACEKG_CACHE_ENTRIES": "0",
         "SPACEKG_MAX_ROWS": "0",
+        "SPACEKG_STORE_UNION": "native",
     }
     args = [str(VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port),
             "--store", engine]  # fmt: skip

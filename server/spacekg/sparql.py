@@ -198,6 +198,8 @@ class Analysis:
     order_at: int | None = None
     #: the variables a SELECT projects (names without "?"), None for ``SELECT *``
     projection: tuple[str, ...] | None = None
+    #: a GRAPH keyword: the query reads named graphs
+    names_graphs: bool = False
 
 
 def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
@@ -289,6 +291,7 @@ def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
         form_offset=form_offset,
         order_at=structure.order_at,
         projection=None if structure.star else tuple(structure.projection),
+        names_graphs=structure.names_graphs,
     )
     return analysis, tokens
 
@@ -323,6 +326,7 @@ class _Structure:
         self.projection: list[str] = []
         self.star = False
         self._previous_start = 0
+        self.names_graphs = False
 
     def dataset_at(self, end: int) -> int:
         return self._dataset_at if self._dataset_at is not None else end
@@ -336,6 +340,8 @@ class _Structure:
             self.size += 1
         if form is None and upper == "BASE":
             self.has_base = True
+        if upper == "GRAPH":
+            self.names_graphs = True
         if kind == "var" and self._previous[1].upper() == "AS" and "{" not in self.stack:
             self._computed.add(value[1:])
         if form is not None:

@@ -92,7 +92,7 @@ PASSWORD_ENV = "SPACEKG_STORE_PASSWORD"
 
 def remote_options(config: dict[str, Any], *, writer: bool = False) -> dict[str, Any]:
     """RemoteStore options from the configuration (STORE_UPDATE, STORE_GRAPH_STORE,
-    STORE_GRAPHS, STORE_UNION_GRAPH) and the credentials from the environment. Without
+    STORE_GRAPHS, STORE_UNION_GRAPH, STORE_UNION) and the credentials from the environment. Without
     ``writer`` the store is read-only: only the publishing step (``spacekg serve`` before its
     workers start, ``spacekg load``) writes to the engine."""
     options: dict[str, Any] = {
@@ -106,6 +106,8 @@ def remote_options(config: dict[str, Any], *, writer: bool = False) -> dict[str,
         options["graphs"] = list(config["STORE_GRAPHS"])
     if not writer and config.get("STORE_UNION_GRAPH"):
         options["union_graph"] = str(config["STORE_UNION_GRAPH"])
+    if config.get("STORE_UNION") == "native":
+        options["union"] = "native"  # the engine's own default graph (SPACEKG_STORE_UNION)
     user = os.environ.get(USER_ENV)
     if user:
         options["user"] = user

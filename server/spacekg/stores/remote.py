@@ -277,7 +277,9 @@ class RemoteStore(Store):
             data += [("named-graph-uri", g) for g in named_graph_uris or (EMPTY_GRAPH,)]
         elif not analysis.has_dataset_clause and self.union == "explicit":
             union = self._default_graphs()
-            named = self._dataset_graphs() or [EMPTY_GRAPH]
+            # the named graphs only for a query that reads them (GRAPH): a dataset of
+            # thousands of graphs would otherwise travel with every query
+            named = (self._dataset_graphs() or [EMPTY_GRAPH]) if analysis.names_graphs else []
             data = [("query", with_dataset(sparql, union, named))]
         accept = _GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _SPARQL_JSON
         response = self._post(self.endpoint, timeout=timeout, data=data, headers={"Accept": accept})
