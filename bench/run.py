@@ -257,18 +257,22 @@ class Context:
 
 def start_spacekg(
     ctx: Context, store: str, *, cache: bool, cold: bool, exe: Path | None = None,
-    name: str | None = None,
+    name: str | None = None, extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """``spacekg serve`` of this checkout, or ``exe`` from another one (``--compare``)."""
+    """``spacekg serve`` of this checkout, or ``exe`` from another one (``--compare``);
+    ``store`` a URL: in front of that engine, as it holds the data."""
     port = free_port()
     env = {
         "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
         "SPACEKG_CACHE_ENTRIES": "2048" if cache else "0",
         "SPACEKG_MAX_ROWS": "0",
+        **(extra_env or {}),
     }
     args = [str(exe or VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port)]
     if store == "oxigraph" and not cold:
         args += ["--store", f"oxigraph:{ctx.oxigraph_dir}"]
+    elif store.startswith("http"):
+        args += ["--store", store]
     else:
         args += ["--store", store]
         env["SPACEKG_DATASET_FILES"] = json.dumps([str(ctx.data)])
@@ -286,23 +290,8 @@ def start_spacekg(
 def start_spacekg_remote(ctx: Context, engine: str) -> Server:
     """SpaceKG over the Virtuoso the ``virtuoso`` target started, reading the same default
     graph that target's queries read (the engine's own: ``SPACEKG_STORE_UNION=native``)."""
-    port = free_port()
-    env = {
-        "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
-        "SPACEKG_CACHE_ENTRIES": "0",
-        "SPACEKG_MAX_ROWS": "0",
-        "SPACEKG_STORE_UNION": "native",
-    }
-    args = [str(VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port),
-            "--store", engine]  # fmt: skip
-    proc = _popen(args, env, ctx.work / "spacekg-remote.log")
-    url = f"http://127.0.0.1:{port}/sparql"
-    try:
-        ready = wait_ready(url, ctx.probe, ctx.ready_deadline, proc)
-    except RuntimeError:
-        _terminate(proc)
-        raise
-    return Server("spacekg-remote", url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
+    return start_spacekg(ctx, engine, cache=False, cold=True, name="spacekg-remote",
+                         extra_env={"SPACEKG_STORE_UNION": "native"})
 
 
 def start_minimal(ctx: Context) -> Server:
