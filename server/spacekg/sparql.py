@@ -153,7 +153,7 @@ class OrderCondition:
     expression_start: int
     expression_end: int
     #: the expression's values are all of one kind (:data:`SAFE_ORDER_FUNCTIONS`), or it
-    #: names a variable the SELECT clause computes (an aggregate's, typically)
+    #: names a variable the SELECT clause computes, a subject, or one held to one language
     single_kind: bool
 
 
@@ -327,6 +327,11 @@ class _Structure:
         self.star = False
         self._previous_start = 0
         self.names_graphs = False
+        #: variables that stand first in a triple pattern (IRIs or blank nodes only), and
+        #: variables a ``FILTER(LANG(?v) = "…")`` holds to one language
+        self._subjects: set[str] = set()
+        self._one_language: set[str] = set()
+        self._recent: list[str] = []
 
     def dataset_at(self, end: int) -> int:
         return self._dataset_at if self._dataset_at is not None else end
@@ -342,6 +347,13 @@ class _Structure:
             self.has_base = True
         if upper == "GRAPH":
             self.names_graphs = True
+        if kind == "var" and self._previous[1] in ("{", ".", "}"):
+            self._subjects.add(value[1:])
+        self._recent = [*self._recent[-4:], value]
+        if (len(self._recent) == 5 and self._recent[0].upper() == "LANG"
+                and self._recent[1] == "(" and self._recent[3] == ")"
+                and self._recent[4] == "=" and self._recent[2][:1] in "?$"):
+            self._one_language.add(self._recent[2][1:])
         if kind == "var" and self._previous[1].upper() == "AS" and "{" not in self.stack:
             self._computed.add(value[1:])
         if form is not None:
@@ -391,6 +403,13 @@ class _Structure:
         elif upper == "WHERE" and top:
             self._dataset_at = start
 
+    def _one_kind(self, name: str) -> bool:
+        """Whether an ORDER BY on variable ``name`` compares values of one kind only: one the
+        SELECT clause computes (an aggregate's, typically: Virtuoso refuses expressions over
+        its name), a subject (IRIs and blank nodes, which every engine orders alike), or one
+        held to one language by a FILTER before the ORDER BY."""
+        return name in self._computed or name in self._subjects or name in self._one_language
+
     def _order_by(self, kind: str, value: str, upper: str, start: int, end: int) -> None:
         """Collect ORDER BY conditions: a variable, ``ASC(…)``/``DESC(…)``, ``(…)``, or a
         function call, one after another at the depth where ``ORDER BY`` stands."""
@@ -407,7 +426,7 @@ class _Structure:
             if condition.expression_start < 0 and depth == self._order_depth + 1:
                 condition.expression_start = start  # first token inside ASC( / DESC(
                 condition.single_kind = (kind == "word" and upper in SAFE_ORDER_FUNCTIONS) or (
-                    kind == "var" and value[1:] in self._computed)
+                    kind == "var" and self._one_kind(value[1:]))
             if kind == "other" and value == ")" and depth == self._order_depth + 1:
                 inner = condition.direction_given
                 self.order_by.append(OrderCondition(
@@ -419,8 +438,8 @@ class _Structure:
         if depth != self._order_depth:
             return
         if kind == "var":
-            computed = value[1:] in self._computed  # (COUNT(…) AS ?n): the engine's own sort
-            self.order_by.append(OrderCondition(start, end, "ASC", start, end, computed))
+            self.order_by.append(OrderCondition(
+                start, end, "ASC", start, end, self._one_kind(value[1:])))
         elif upper in ("ASC", "DESC"):
             self._condition = _Open(start, upper, -1, False, True)
         elif kind == "other" and value == "(":
