@@ -217,6 +217,10 @@ def test_a_20000_pattern_query_is_a_400(client: FlaskClient) -> None:
         ("SELECT ?a (COUNT(?b) AS ?n) { ?a ?p ?b } GROUP BY ?a ORDER BY DESC(?n)", True),
         ("SELECT ?o { ?s ?p ?o } ORDER BY ?o", False),
         ("SELECT ?o { ?s ?p ?o BIND(?o AS ?x) } ORDER BY ?x", False),
+        # a subject in the OPTIONAL only: the outer pattern binds ?c to literals (found by
+        # the differential test)
+        ("SELECT ?c { ?b ?p ?c OPTIONAL { ?c ?q ?d } } ORDER BY ?c", False),
+        ("SELECT ?s { ?s ?p ?o VALUES ?s { 1 } } ORDER BY ?s", False),
     ],
 )
 def test_conditions_known_to_hold_one_kind_keep_the_engines_sort(query: str, kept: bool) -> None:

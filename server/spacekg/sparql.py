@@ -331,6 +331,7 @@ class _Structure:
         #: variables a ``FILTER(LANG(?v) = "…")`` holds to one language
         self._subjects: set[str] = set()
         self._one_language: set[str] = set()
+        self._bound_otherwise: set[str] = set()
         self._recent: list[str] = []
 
     def dataset_at(self, end: int) -> int:
@@ -347,8 +348,11 @@ class _Structure:
             self.has_base = True
         if upper == "GRAPH":
             self.names_graphs = True
-        if kind == "var" and self._previous[1] in ("{", ".", "}"):
-            self._subjects.add(value[1:])
+        if kind == "var" and "{" in self.stack:
+            if self._previous[1] in ("{", ".", "}"):
+                self._subjects.add(value[1:])
+            elif self.stack[-1] != "(" or self._previous[1].upper() == "AS":
+                self._bound_otherwise.add(value[1:])  # predicate, object, BIND, VALUES
         self._recent = [*self._recent[-4:], value]
         if (len(self._recent) == 5 and self._recent[0].upper() == "LANG"
                 and self._recent[1] == "(" and self._recent[3] == ")"
@@ -406,9 +410,11 @@ class _Structure:
     def _one_kind(self, name: str) -> bool:
         """Whether an ORDER BY on variable ``name`` compares values of one kind only: one the
         SELECT clause computes (an aggregate's, typically: Virtuoso refuses expressions over
-        its name), a subject (IRIs and blank nodes, which every engine orders alike), or one
-        held to one language by a FILTER before the ORDER BY."""
-        return name in self._computed or name in self._subjects or name in self._one_language
+        its name), one that only ever stands first in a triple pattern (IRIs and blank
+        nodes, which every engine orders alike), or one held to one language by a FILTER
+        before the ORDER BY."""
+        subject = name in self._subjects and name not in self._bound_otherwise
+        return name in self._computed or subject or name in self._one_language
 
     def _order_by(self, kind: str, value: str, upper: str, start: int, end: int) -> None:
         """Collect ORDER BY conditions: a variable, ``ASC(…)``/``DESC(…)``, ``(…)``, or a
