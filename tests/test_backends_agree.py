@@ -323,10 +323,15 @@ _PATHS = [
     f"<{SKG}topic>|<{SKG}about>", "<http://www.w3.org/2004/02/skos/core#broader>*",
     f"<{SKG}participant>/<http://www.w3.org/2004/02/skos/core#prefLabel>",
 ]
+#: No ``?x > 5`` over terms that may not be numbers: found by this test, the engines
+#: disagree on a comparison that is a type error (SPARQL: the FILTER is false). rdflib 7.6
+#: keeps ``"Keynote speeches"@en > 5``; Virtuoso 7.2 fails with SR066 "Unsupported case in
+#: CONVERT (INTEGER -> IRI_ID)" for an IRI, or keeps IRIs; Oxigraph follows the spec.
 _FILTERS = [
     "isLiteral({x})", 'lang({x}) = "en"', "isIRI({x})", "BOUND({x})", "!BOUND({x})",
-    'STRSTARTS(STR({x}), "https://w3id.org/spacekg/id/a")', "{x} > 5", "{x} = {y}",
+    'STRSTARTS(STR({x}), "https://w3id.org/spacekg/id/a")', "{x} = {y}",
     'CONTAINS(LCASE(STR({x})), "space")', "isNumeric({x})",
+    "isNumeric({x}) && {x} > 5",
 ]
 
 
