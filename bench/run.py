@@ -8,6 +8,9 @@ Targets (each started on loopback, measured, stopped before the next starts):
 * ``minimal``        bench/minimal_app.py: Flask + gunicorn + pyoxigraph, no safety
 * ``rdflib-endpoint`` the rdflib-endpoint package serving the same file
 * ``virtuoso``       Debian's Virtuoso (scripts/virtuoso.sh), bulk-loaded with the same file
+* ``spacekg-remote`` ``spacekg serve --no-report --store URL`` in front of that same Virtuoso
+                     (needs the ``virtuoso`` target; SpaceKG's checks, prefixes, formats and
+                     result cache over the engine's evaluation)
 
 Measured: serve-ready time (cold: from the N-Quads file; warm: from the target's own on-disk
 store where it has one), server memory (RSS and PSS summed over the process tree), per-query
@@ -58,6 +61,7 @@ ALL_TARGETS = (
     "spacekg-oxigraph",
     "minimal",
     "virtuoso",
+    "spacekg-remote",
     "spacekg-memory",
     "rdflib-endpoint",
 )
@@ -253,18 +257,22 @@ class Context:
 
 def start_spacekg(
     ctx: Context, store: str, *, cache: bool, cold: bool, exe: Path | None = None,
-    name: str | None = None,
+    name: str | None = None, extra_env: dict[str, str] | None = None,
 ) -> Server:
-    """``spacekg serve`` of this checkout, or ``exe`` from another one (``--compare``)."""
+    """``spacekg serve`` of this checkout, or ``exe`` from another one (``--compare``);
+    ``store`` a URL: in front of that engine, as it holds the data."""
     port = free_port()
     env = {
         "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
         "SPACEKG_CACHE_ENTRIES": "2048" if cache else "0",
         "SPACEKG_MAX_ROWS": "0",
+        **(extra_env or {}),
     }
     args = [str(exe or VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port)]
     if store == "oxigraph" and not cold:
         args += ["--store", f"oxigraph:{ctx.oxigraph_dir}"]
+    elif store.startswith("http"):
+        args += ["--store", store]
     else:
         args += ["--store", store]
         env["SPACEKG_DATASET_FILES"] = json.dumps([str(ctx.data)])
@@ -277,6 +285,13 @@ def start_spacekg(
         _terminate(proc)
         raise
     return Server(name, url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
+
+
+def start_spacekg_remote(ctx: Context, engine: str) -> Server:
+    """SpaceKG over the Virtuoso the ``virtuoso`` target started, reading the same default
+    graph that target's queries read (the engine's own: ``SPACEKG_STORE_UNION=native``)."""
+    return start_spacekg(ctx, engine, cache=False, cold=True, name="spacekg-remote",
+                         extra_env={"SPACEKG_STORE_UNION": "native"})
 
 
 def start_minimal(ctx: Context) -> Server:
@@ -669,6 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         "spacekg-oxigraph": lambda: start_spacekg(ctx, "oxigraph", cache=False, cold=in_memory),
         "minimal": lambda: start_minimal(ctx),
         "virtuoso": lambda: start_virtuoso(ctx),
+        "spacekg-remote": lambda: start_spacekg_remote(ctx, servers["virtuoso"].url),
         "spacekg-memory": lambda: start_spacekg(ctx, "memory", cache=False, cold=True),
         "rdflib-endpoint": lambda: start_rdflib_endpoint(ctx),
     }

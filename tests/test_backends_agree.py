@@ -8,6 +8,7 @@ forms ("43.50" vs "43.5", "1" vs "true"); none of that is a different answer.
 from __future__ import annotations
 
 import datetime
+import os
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from spacekg.build.pipeline import ensure_built
 from spacekg.resources import query_files
 from spacekg.stores import BooleanResult, GraphResult, QueryResult, SolutionsResult, Store
@@ -266,3 +269,151 @@ def test_a_store_written_without_the_union_is_still_read_as_the_union(tmp_path: 
     assert len(list(writer.native.quads_for_pattern(None, None, None, ox.DefaultGraph()))) == 2
     assert _count(writer, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }") == 2
     writer.close()
+
+
+# -- one order -----------------------------------------------------------------------------
+
+
+def _ordered(store: Store, sparql: str) -> list[tuple[Any, ...]]:
+    from spacekg.query.ordering import total_order
+
+    result = store.query(total_order(sparql, wrap=store.kind == "remote"))  # as /sparql does
+    assert isinstance(result, SolutionsResult)
+    return [tuple(normalise_term(term) for term in row) for row in result.rows]
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+def test_order_by_over_every_object_is_the_same_rows_in_the_same_order(
+    direction: str, memory: Store, oxigraph: Store, remote: Store
+) -> None:
+    """SELECT ?o { ?s ?p ?o } ORDER BY DESC(?o) over the report: every kind of term and seven
+    datatypes, which made Oxigraph's sort panic (query/ordering.py)."""
+    sparql = f"SELECT ?o WHERE {{ ?s ?p ?o }} ORDER BY {direction}(?o)"
+    reference = _ordered(memory, sparql)
+    assert len(reference) == memory.triple_count()
+    assert _ordered(oxigraph, sparql) == reference
+    # Virtuoso keeps booleans as 0 and 1 inside expressions, so a boolean and the number of
+    # its value tie there: read both as numbers (query/ordering.py)
+    as_numbers = [tuple(_boolean_as_number(cell) for cell in row) for row in reference]
+    assert [tuple(_boolean_as_number(cell) for cell in row)
+            for row in _ordered(remote, sparql)] == as_numbers
+
+
+def _boolean_as_number(cell: Any) -> Any:
+    if cell and cell[0] == "boolean":
+        return ("number", Decimal(int(cell[1])))
+    return cell
+
+
+# -- differential: generated queries -------------------------------------------------------
+
+SKG = "https://w3id.org/spacekg/ontology#"
+#: Predicates of the report, frequent and rare, object-valued and literal-valued.
+_PREDICATES = [
+    "<http://www.w3.org/2004/02/skos/core#prefLabel>", f"<{SKG}mentions>", f"<{SKG}about>",
+    f"<{SKG}sourceParagraph>", f"<{SKG}paragraphNumber>", f"<{SKG}topic>",
+    f"<{SKG}participant>", f"<{SKG}partOf>", f"<{SKG}claimant>", f"<{SKG}position>",
+    f"<{SKG}representedCountry>", f"<{SKG}iso3166Alpha3>", f"<{SKG}count>",
+    "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>", f"<{SKG}partner>",
+]
+_CLASSES = [f"<{SKG}{name}>" for name in ("Agent", "Claim", "Country", "Event", "Document",
+                                          "Partnership", "SpaceAgency", "Mission")]
+_PATHS = [
+    f"<{SKG}partOf>+", f"^<{SKG}mentions>", f"<{SKG}sourceParagraph>/<{SKG}paragraphNumber>",
+    f"<{SKG}topic>|<{SKG}about>", "<http://www.w3.org/2004/02/skos/core#broader>*",
+    f"<{SKG}participant>/<http://www.w3.org/2004/02/skos/core#prefLabel>",
+]
+#: No ``?x > 5`` over terms that may not be numbers: found by this test, the engines
+#: disagree on a comparison that is a type error (SPARQL: the FILTER is false). rdflib 7.6
+#: keeps ``"Keynote speeches"@en > 5``; Virtuoso 7.2 fails with SR066 "Unsupported case in
+#: CONVERT (INTEGER -> IRI_ID)" for an IRI, or keeps IRIs; Oxigraph follows the spec.
+_FILTERS = [
+    "isLiteral({x})", 'lang({x}) = "en"', "isIRI({x})", "BOUND({x})", "!BOUND({x})",
+    'STRSTARTS(STR({x}), "https://w3id.org/spacekg/id/a")', "{x} = {y}",
+    'CONTAINS(LCASE(STR({x})), "space")', "isNumeric({x})",
+    "isNumeric({x}) && {x} > 5",
+]
+
+
+@st.composite
+def generated_queries(draw: st.DrawFn) -> tuple[str, bool]:
+    """A SELECT over the report: a chain of patterns (or a property path), an OPTIONAL, a
+    FILTER, and either GROUP BY with COUNT or ORDER BY over every projected variable.
+    Returns the text and whether ORDER BY fixes the order of its rows."""
+    variables = ["?a", "?b", "?c", "?d"]
+    patterns = []
+    if draw(st.booleans()):
+        patterns.append(f"?a a {draw(st.sampled_from(_CLASSES))} .")
+    length = draw(st.integers(1, 2))
+    for i in range(length):
+        if draw(st.integers(0, 3)) == 0:
+            predicate = draw(st.sampled_from(_PATHS))
+        else:
+            predicate = draw(st.sampled_from(_PREDICATES))
+        patterns.append(f"{variables[i]} {predicate} {variables[i + 1]} .")
+    used = variables[: length + 1]
+    if draw(st.booleans()):
+        optional = draw(st.sampled_from(_PREDICATES))
+        patterns.append(f"OPTIONAL {{ {used[-1]} {optional} ?d }}")
+        used = [*used, "?d"] if "?d" not in used else used
+    if draw(st.booleans()):
+        x, y = draw(st.sampled_from(used)), draw(st.sampled_from(used))
+        patterns.append(f"FILTER({draw(st.sampled_from(_FILTERS)).format(x=x, y=y)})")
+    where = " ".join(patterns)
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(used))
+        counted = draw(st.sampled_from(used))
+        distinct = "DISTINCT " if draw(st.booleans()) else ""
+        return (f"SELECT {key} (COUNT({distinct}{counted}) AS ?n) WHERE {{ {where} }} "
+                f"GROUP BY {key}"), False
+    projected = draw(st.lists(st.sampled_from(used), min_size=1, max_size=3, unique=True))
+    if draw(st.booleans()):
+        directions = [draw(st.sampled_from(["", "DESC"])) for _ in projected]
+        order = " ".join(f"{d}({v})" if d else v for d, v in zip(directions, projected,
+                                                                  strict=True))
+        return f"SELECT {' '.join(projected)} WHERE {{ {where} }} ORDER BY {order}", True
+    return f"SELECT {' '.join(projected)} WHERE {{ {where} }}", False
+
+
+def _answer(store: Store, sparql: str, ordered: bool) -> Any:
+    from spacekg.query.ordering import total_order
+
+    result = store.query(total_order(sparql, wrap=store.kind == "remote"), timeout=20)
+    assert isinstance(result, SolutionsResult)
+    rows = [tuple(_boolean_as_number(normalise_term(t)) for t in row) for row in result.rows]
+    return rows if ordered else Counter(rows)
+
+
+#: Generated cases per run: bounded for CI (about 30 s with Virtuoso); raise it to search
+#: further (SPACEKG_DIFFERENTIAL_EXAMPLES=500).
+DIFFERENTIAL_EXAMPLES = int(os.environ.get("SPACEKG_DIFFERENTIAL_EXAMPLES", "40"))
+
+
+@settings(max_examples=DIFFERENTIAL_EXAMPLES, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=generated_queries())
+def test_generated_queries_get_one_answer_from_every_engine(
+    case: tuple[str, bool], memory: Store, oxigraph: Store, remote: Store
+) -> None:
+    """Oxigraph and Virtuoso answer like rdflib: as multisets, in order where ORDER BY
+    fixes it (booleans read as numbers: Virtuoso writes boolean expressions as 0/1)."""
+    from spacekg.errors import RemoteStoreError
+
+    sparql, ordered = case
+    reference = _answer(memory, sparql, ordered)
+    assert _answer(oxigraph, sparql, ordered) == reference, f"oxigraph: {sparql}"
+    if "*" in sparql.partition("WHERE")[2]:
+        # found by this test: Virtuoso 7.2 gives no zero-length match for ``P*`` from a
+        # literal (``?a skos:prefLabel ?b . ?b skos:broader* ?c`` is empty), where SPARQL 1.1
+        # and the other two match ?b to itself; compared between Oxigraph and rdflib only
+        return
+    try:
+        answer = _answer(remote, sparql, ordered)
+    except RemoteStoreError:
+        # found by this test: Virtuoso refuses transitive paths (P+) with both ends unbound
+        # ("transitive start not given") and fails on some with a FILTER (SQ156 "Internal
+        # Optimized compiler error"); SpaceKG answers 502 with its reason. Every other
+        # refusal fails the test.
+        assert "+" in sparql.partition("WHERE")[2], sparql
+        return
+    assert answer == reference, f"virtuoso: {sparql}"

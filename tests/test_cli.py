@@ -160,7 +160,7 @@ def test_top_level_help_lists_commands_and_examples(capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("build", "validate", "query", "coverage", "serve", "export", "changes"):
+    for command in ("build", "validate", "query", "coverage", "serve", "export", "changes", "load"):
         assert re.search(rf"^\s+{command}\s+\S", out, re.M)
     assert "examples:" in out and "exit codes" in out.lower()
 

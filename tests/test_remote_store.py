@@ -8,11 +8,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NamedTuple
 
+import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from spacekg.errors import QueryError, QueryTimeout
+from spacekg.sparql import analyse
 from spacekg.stores import BooleanResult, GraphResult, SolutionsResult, open_store
-from spacekg.stores.remote import RemoteStore, RemoteStoreError, query_shape, with_dataset
+from spacekg.stores.remote import RemoteStore, RemoteStoreError, parse_results, with_dataset
 from virtuoso_support import Virtuoso, virtuoso
 
 EX = "http://example.org/"
@@ -93,21 +95,21 @@ def test_default_graph_is_the_union_of_the_dataset_graphs_only(store: RemoteStor
     rows = _rows(store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }"))
     assert len(rows) == 10  # a set: the label both graphs hold comes back once
     graphs = _rows(store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"))
-    assert sorted(str(g) for (g,) in graphs) == store.graph_names()
+    assert sorted(g.value for (g,) in graphs) == store.graph_names()
 
 
 def test_terms_come_back_as_they_were_loaded(store: RemoteStore) -> None:
     rows = _rows(store.query(f"SELECT ?p ?o WHERE {{ <{EX}cnsa> ?p ?o FILTER(!isBlank(?o)) }}"))
-    got = {(str(p), o) for p, o in rows}
-    assert (f"{EX}label", Literal("国家航天局", lang="zh")) in got
-    assert (f"{EX}label", Literal("China National Space Administration", lang="en")) in got
-    assert (f"{EX}count", Literal("42", datatype=URIRef(XSD + "integer"))) in got
-    assert (f"{EX}start", Literal("2022-11-21", datatype=URIRef(XSD + "date"))) in got
-    assert (f"{EX}note", Literal("plain")) in got
+    got = {(p.value, o) for p, o in rows}
+    assert (f"{EX}label", ox.Literal("国家航天局", language="zh")) in got
+    assert (f"{EX}label", ox.Literal("China National Space Administration", language="en")) in got
+    assert (f"{EX}count", ox.Literal("42", datatype=ox.NamedNode(XSD + "integer"))) in got
+    assert (f"{EX}start", ox.Literal("2022-11-21", datatype=ox.NamedNode(XSD + "date"))) in got
+    assert (f"{EX}note", ox.Literal("plain")) in got
     share = next(o for p, o in got if p == f"{EX}share")
-    assert str(share.datatype) == XSD + "decimal" and share.toPython() == pytest.approx(43.5)
+    assert share.datatype.value == XSD + "decimal" and float(share.value) == pytest.approx(43.5)
     hybrid = next(o for p, o in got if p == f"{EX}hybrid")
-    assert hybrid.toPython() is True
+    assert hybrid.value in ("true", "1")
 
 
 def test_blank_nodes_of_one_graph_stay_joined(store: RemoteStore) -> None:
@@ -115,7 +117,7 @@ def test_blank_nodes_of_one_graph_stay_joined(store: RemoteStore) -> None:
         store.query(f"SELECT ?c ?m WHERE {{ <{EX}cnsa> <{EX}capacity> ?c . ?c <{EX}mass> ?m }}")
     )
     assert len(rows) == 1
-    assert isinstance(rows[0][0], BNode) and rows[0][1].toPython() == 25  # type: ignore[union-attr]
+    assert isinstance(rows[0][0], ox.BlankNode) and rows[0][1].value == "25"  # type: ignore[union-attr]
 
 
 def test_request_dataset_replaces_the_union(loaded: Loaded) -> None:
@@ -127,7 +129,7 @@ def test_request_dataset_replaces_the_union(loaded: Loaded) -> None:
     in_g1 = _rows(
         store.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", named_graph_uris=[g1])
     )
-    assert in_g1 == [(URIRef(g1),)]
+    assert in_g1 == [(ox.NamedNode(g1),)]
 
 
 def test_from_clause_of_the_query_is_honoured(loaded: Loaded) -> None:
@@ -186,7 +188,7 @@ def test_loading_again_replaces_the_graphs_instead_of_merging(
     try:
         restarted.load(second, graph=graph)
         values = _rows(restarted.query("SELECT ?o WHERE { ?s ?p ?o }"))
-        assert values == [(Literal("new"),)]
+        assert values == [(ox.Literal("new"),)]
     finally:
         restarted.clear()
 
@@ -199,11 +201,12 @@ def test_sparql_update_loading_keeps_unicode_and_blank_nodes(engine: Virtuoso, t
         assert remote.load(trig, graph=graph) == 11
         assert remote.triple_count(graph) == 10  # the label stated twice is one triple
         labels = _rows(remote.query(f"SELECT ?o WHERE {{ <{EX}cnsa> <{EX}label> ?o }}"))
-        assert sorted(labels) == sorted(
+        assert sorted(labels, key=str) == sorted(
             [
-                (Literal("国家航天局", lang="zh"),),
-                (Literal("China National Space Administration", lang="en"),),
-            ]
+                (ox.Literal("国家航天局", language="zh"),),
+                (ox.Literal("China National Space Administration", language="en"),),
+            ],
+            key=str,
         )
         joined = _rows(remote.query(f"SELECT ?m WHERE {{ ?x <{EX}capacity>/<{EX}mass> ?m }}"))
         assert len(joined) == 1
@@ -329,15 +332,42 @@ def test_unreachable_engine_raises_remote_store_error() -> None:
         ('BASE <http://x/> SELECT ("""a\n"FROM" b""" AS ?x) {}', "SELECT", False),
     ],
 )
-def test_query_shape_reads_the_form_and_dataset_clause(
+def test_the_one_analysis_reads_the_form_and_dataset_clause(
     query: str, form: str, has_from: bool
 ) -> None:
-    assert query_shape(query) == (form, has_from)
+    analysis = analyse(query)
+    assert (analysis.form, analysis.has_dataset_clause) == (form, has_from)
 
 
-def test_query_shape_rejects_text_without_a_query_form() -> None:
+def test_dataset_clauses_are_refused_for_text_without_a_query_form() -> None:
     with pytest.raises(QueryError):
-        query_shape("INSERT DATA { <a:b> <a:c> <a:d> }")
+        with_dataset("INSERT DATA { <a:b> <a:c> <a:d> }", ["http://g/1"], [])
+
+
+def test_results_are_read_as_virtuoso_writes_them() -> None:
+    """Pinned: Virtuoso's JSON (``typed-literal``, ``nodeID://`` blank nodes, the
+    ``link`` and ``distinct`` members) read by pyoxigraph into its terms."""
+    body = (
+        b'{ "head": { "link": [], "vars": ["n", "l", "i", "b", "u"] },\n'
+        b'  "results": { "distinct": false, "ordered": true, "bindings": [\n'
+        b'    { "n": { "type": "typed-literal", "datatype": "http://www.w3.org/2001/XMLSchema'
+        b'#integer", "value": "42" }\t, "l": { "type": "literal", "xml:lang": "zh", "value":'
+        b' "\u56fd\u5bb6" }\t, "i": { "type": "uri", "value": "http://x/a" }\t, "b": {'
+        b' "type": "bnode", "value": "nodeID://b10007" }},\n'
+        b'    { "l": { "type": "literal", "value": "nodeID://not-a-blank-node" }} ] } }'
+    )
+    result = parse_results(body)
+    assert isinstance(result, SolutionsResult)
+    assert result.variables == ["n", "l", "i", "b", "u"]
+    first, second = list(result.rows)
+    assert first[0] == ox.Literal("42", datatype=ox.NamedNode(XSD + "integer"))
+    assert first[1] == ox.Literal("国家", language="zh")
+    assert first[2] == ox.NamedNode("http://x/a")
+    assert first[3] == ox.BlankNode("b10007") and first[4] is None
+    assert second[1] == ox.Literal("nodeID://not-a-blank-node") and second[0] is None
+    assert parse_results(b'{"head": {}, "boolean": true}') == BooleanResult(True)
+    with pytest.raises(RemoteStoreError, match="unreadable"):
+        parse_results(b"<html>Internal error</html>")
 
 
 @pytest.mark.parametrize(
@@ -397,3 +427,118 @@ def test_relative_iris_resolve_against_the_store_base(store: RemoteStore) -> Non
     assert store.query("BASE <http://elsewhere.example/> ASK { <esa> ?p ?o }") == BooleanResult(
         False
     )
+
+
+# -- a build published once, served from the command line ---------------------------------
+
+NQUADS = f"""\
+<{EX}a> <{EX}p> "shared" <{EX}pub/g1> .
+<{EX}a> <{EX}p> "shared" <{EX}pub/g2> .
+<{EX}a> <{EX}q> _:r <{EX}pub/g1> .
+_:r <{EX}n> "1"^^<http://www.w3.org/2001/XMLSchema#integer> <{EX}pub/g1> .
+<{EX}b> <{EX}p> "其他"@zh <{EX}pub/g2> .
+"""
+
+
+def _creds(engine: Virtuoso) -> dict[str, str]:
+    return {"SPACEKG_STORE_USER": engine.user, "SPACEKG_STORE_PASSWORD": engine.password}
+
+
+def _forget_builds(engine: Virtuoso) -> None:
+    """Drop every graph a published build left (the engine is shared by the session)."""
+    admin = RemoteStore(
+        engine.sparql, gsp_endpoint=engine.gsp_auth, user=engine.user, password=engine.password
+    )
+    held = admin.published()
+    if held is not None:
+        for graph in [*held[1], held[2], "urn:x-spacekg:build"]:
+            admin._drop(graph)
+    admin.close()
+
+
+def test_a_build_is_loaded_once_and_read_by_stores_that_did_not_load_it(
+    engine: Virtuoso, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spacekg.errors import ConfigError
+    from spacekg.stores.configured import open_configured_store, publish_build
+
+    path = tmp_path / "dataset.nq"
+    path.write_text(NQUADS, encoding="utf-8")
+    for name, value in _creds(engine).items():
+        monkeypatch.setenv(name, value)
+    config = {"STORE": engine.sparql, "STORE_UPDATE": engine.gsp_auth}
+    try:
+        first = publish_build(config, path)
+        assert first.loaded and first.statements == 5
+        assert first.graphs == [f"{EX}pub/g1", f"{EX}pub/g2"]
+        again = publish_build(config, path)
+        assert not again.loaded and again.checksum == first.checksum
+        reader = open_configured_store({"STORE": engine.sparql, **again.settings()})
+        assert reader.triple_count() == 4  # the default graph: "shared" once
+        rows = _rows(reader.query(f"SELECT ?m WHERE {{ ?a <{EX}q>/<{EX}n> ?m }}"))
+        assert rows == [(ox.Literal("1", datatype=ox.NamedNode(XSD + "integer")),)]
+        with pytest.raises(ConfigError, match="read-only"):
+            reader.load(path)
+        path.write_text(NQUADS.replace("其他", "别的"), encoding="utf-8")
+        changed = publish_build(config, path)
+        assert changed.loaded and changed.checksum != first.checksum
+        now = open_configured_store({"STORE": engine.sparql, **changed.settings()})
+        assert now.query(f"ASK {{ <{EX}b> ?p '别的'@zh }}") == BooleanResult(True)
+        assert now.query(f"ASK {{ <{EX}b> ?p '其他'@zh }}") == BooleanResult(False)
+    finally:
+        _forget_builds(engine)
+
+
+def test_serve_from_the_engine_loads_the_report_once_and_answers_like_the_build(
+    engine: Virtuoso, built: object, tmp_path: Path
+) -> None:
+    from live_server import live_server
+
+    build_dir = str(built.build_dir)  # type: ignore[attr-defined]
+    args = ("--build-dir", build_dir, "--store", engine.sparql, "--store-update", engine.gsp_auth)
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    json_accept = {"Accept": "application/sparql-results+json"}
+    import requests
+
+    try:
+        first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+        with live_server(*args, env=_creds(engine), ready_within=180,
+                         log_path=first_log) as base:
+            count = requests.get(base + "/sparql", params={"query": query}, headers=json_accept,
+                                 timeout=60).json()["results"]["bindings"][0]["n"]["value"]
+            for path in ("/", "/id/agency/cnsa", "/search?q=ESA", "/explore", "/download"):
+                assert requests.get(base + path, timeout=60).status_code == 200, path
+            ordered = requests.get(base + "/sparql", headers=json_accept, timeout=60, params={
+                "query": "SELECT ?o { ?s ?p ?o } ORDER BY DESC(?o)"})
+            assert ordered.status_code == 200
+        local = ox.Store.read_only(str(Path(build_dir) / "oxigraph"))
+        expected = next(iter(local.query(query)))["n"].value  # type: ignore[index]
+        assert count == expected  # the default graph counted once, as the build counts it
+        with live_server(*args, env=_creds(engine), ready_within=180, log_path=second_log):
+            pass
+        first, second = first_log.read_text(), second_log.read_text()
+        assert "loaded the report into" in first and "holds this build already" in second
+        for log in (first, second):
+            assert "exit" not in log.lower().replace("stop with ctrl-c", ""), log
+            assert engine.password not in log
+    finally:
+        _forget_builds(engine)
+
+
+def test_a_refusal_from_the_engine_stops_load_with_one_line(
+    engine: Virtuoso, built: object
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "spacekg.cli", "load", "--build-dir",
+         str(built.build_dir), "--store", engine.sparql,  # type: ignore[attr-defined]
+         "--store-update", engine.sparql],  # the public endpoint: no permission to write
+        capture_output=True, text=True, timeout=300, env={**os.environ, **_creds(engine)},
+    )
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if line.startswith("spacekg: error:")]
+    assert len(errors) == 1 and "SR186" in errors[0], run.stderr
+    assert engine.password not in run.stderr + run.stdout

@@ -59,6 +59,11 @@ examples:
       curators with a token in tokens.txt (lines like alice:s3cret) can edit; the
       changes are kept in the directory store/ (list them: spacekg changes --store
       oxigraph:store)
+  SPACEKG_STORE_USER=dba SPACEKG_STORE_PASSWORD=… spacekg serve \\
+      --store http://127.0.0.1:8890/sparql \\
+      --store-update http://127.0.0.1:8890/sparql-graph-crud-auth
+      serve from Virtuoso (or another SPARQL 1.1 engine), loading the report into it
+      once (skipped when it holds this build already)
   spacekg serve --host 0.0.0.0 --port 8080 --timeout 10 --max-rows 10000
       open to the network or the internet: read-only as always (updates and
       federated queries are refused), with tighter limits per query
@@ -150,6 +155,12 @@ def _parser() -> argparse.ArgumentParser:
                       "'oxigraph:DIR' (a database directory of your own, filled from the "
                       "report the first time), 'memory' (loaded into memory at start) or the "
                       "URL of another SPARQL 1.1 server [SPACEKG_STORE]")
+    data.add_argument("--store-update", default=None, metavar="URL",
+                      help="with a remote --store: its SPARQL Update or Graph Store Protocol "
+                      "endpoint, through which the report is loaded once, before serving, "
+                      "when the engine does not hold this build yet; credentials from "
+                      "SPACEKG_STORE_USER and SPACEKG_STORE_PASSWORD (Basic or Digest) "
+                      "[SPACEKG_STORE_UPDATE]")
     data.add_argument("--graph", type=_graph_option, action="append", default=[],
                       metavar="IRI=FILE",
                       help="also serve the RDF file FILE as the named graph IRI; repeatable "
@@ -220,6 +231,20 @@ def _parser() -> argparse.ArgumentParser:
                           "times faster, start-up and memory grow with the data "
                           "[SPACEKG_IN_MEMORY]")
 
+    p = sub.add_parser("load", help="load the report into a remote SPARQL engine",
+                       description="Load the built report into a remote SPARQL 1.1 engine "
+                       "(what serve --store URL does before it starts), unless the engine "
+                       "already holds this build (its checksum is recorded in the engine). "
+                       "Credentials from SPACEKG_STORE_USER and SPACEKG_STORE_PASSWORD.",
+                       epilog="Exit codes: 0 done, 2 error (the engine refused, no endpoint).")
+    p.add_argument("--store", required=True, metavar="URL",
+                   help="the engine's SPARQL query endpoint")
+    p.add_argument("--store-update", default=None, metavar="URL",
+                   help="its SPARQL Update or Graph Store Protocol endpoint "
+                   "[SPACEKG_STORE_UPDATE]")
+    p.add_argument("--force", action="store_true", help="load even if the engine holds the build")
+    p.add_argument("--build-dir", type=Path, metavar="DIR", help=build_dir_help)
+
     p = sub.add_parser("export", help="write the store's graphs back as the data files",
                        description="Rebuild data/reference/*.trig, data/report/*.trig and "
                        "ontology/spacekg.ttl from a store, so that curated writes can go back "
@@ -271,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"build": _build, "validate": _validate, "query": _query,
                "coverage": _coverage, "serve": _serve, "export": _export,
-               "changes": _changes}[args.command]
+               "changes": _changes, "load": _load}[args.command]
     from spacekg.errors import SpaceKGError
 
     try:
@@ -362,12 +387,13 @@ def _query(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     import pyoxigraph as ox
 
+    from spacekg.query.ordering import total_order
     from spacekg.query.prologue import predeclare, undefined_prefix
 
     store = ox.Store.read_only(str(result.oxigraph_path))
     try:
         # SpaceKG's prefixes predeclared, as on /sparql; the default graph holds the union
-        answer = store.query(predeclare(text).text)
+        answer = store.query(total_order(predeclare(text).text))
         output = _format_answer(answer, args.format)
     except SyntaxError as exc:
         _error(f"SPARQL syntax error: {undefined_prefix(text) or exc}")
@@ -451,6 +477,13 @@ def _serve(args: argparse.Namespace) -> int:
     # Imported here so that build/query/validate never pay for Granian and Flask.
     serve = importlib.import_module("spacekg.serve")
     return int(serve.main(args, on_ready=_say_ready) or 0)
+
+
+def _load(args: argparse.Namespace) -> int:
+    _setup_logging()
+    serve = importlib.import_module("spacekg.serve")
+    print(serve.load_main(args))
+    return EXIT_OK
 
 
 def _say_ready(listening: Listening) -> None:

@@ -109,6 +109,11 @@ class QueryTooComplex(QueryError):
     """A request nests deeper than the engine can parse safely (``sparql.MAX_NESTING``)."""
 
 
+class RemoteStoreError(SpaceKGError):
+    """The remote SPARQL engine is unreachable or answered with something that is not SPARQL
+    (502: the fault is upstream, and the message says what the engine said)."""
+
+
 class MemoryLimitExceeded(SpaceKGError):
     """A query needed more memory than the server allows and was stopped (503)."""
 

@@ -152,6 +152,8 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
 
     built = ensure_built(getattr(args, "build_dir", None))
     in_memory = bool(getattr(args, "in_memory", False)) or _truthy(env.get("SPACEKG_IN_MEMORY"))
+    if store.startswith(("http:", "https:")):
+        return _remote_config(args, env, store, built.nquads_path, config, writable=writable)
     if store == DEFAULT_STORE and not graphs and not writable and not in_memory:
         # The common case: every worker opens the build's store read-only.
         config["STORE"] = f"oxigraph:{built.oxigraph_path}"
@@ -170,6 +172,55 @@ def app_config(args: argparse.Namespace, env: dict[str, str] | None = None) -> d
     config["DATASET_FILES"] = [str(built.nquads_path)]
     config["EAGER_STORE"] = True
     return config
+
+
+def _remote_config(
+    args: argparse.Namespace, env: dict[str, str], store: str, nquads: Path,
+    config: dict[str, Any], *, writable: bool,
+) -> dict[str, Any]:
+    """Serve a remote engine: make it hold this build first, here, once, before any worker
+    starts (``stores/configured.publish_build``: nothing is sent when the engine already
+    records the build's checksum), then hand the workers what they need to read it. A
+    refusal from the engine stops ``serve`` with one line and exit code 2."""
+    from spacekg.stores.configured import publish_build
+
+    if config["GRAPHS"]:
+        raise ConfigError("--graph files are not served from a remote engine: load them into "
+                          "the engine itself (they are then part of its dataset)")
+    if writable:
+        raise ConfigError("--writable needs a store SpaceKG writes itself (--store "
+                          "oxigraph:DIR); a remote engine is served read-only")
+    config["STORE"] = store
+    update = getattr(args, "store_update", None) or env.get("SPACEKG_STORE_UPDATE")
+    published = publish_build({**config, "STORE_UPDATE": update}, nquads)
+    if published.loaded:
+        rate = published.statements / max(published.seconds, 1e-9)
+        log.info("loaded the report into %s: %d statements in %.1f s (%.0f a second)",
+                 store, published.statements, published.seconds, rate)
+    else:
+        log.info("%s holds this build already (sha256 %s…): nothing loaded", store,
+                 published.checksum[:12])
+    config.update(published.settings())
+    return config
+
+
+def load_main(args: argparse.Namespace) -> str:
+    """``spacekg load``: make the remote engine hold the build (the step ``serve`` takes
+    before its workers start), and say what was done."""
+    from spacekg.build.pipeline import ensure_built
+    from spacekg.stores.configured import publish_build
+
+    if not args.store.startswith(("http:", "https:")):
+        raise ConfigError(f"--store {args.store!r}: give the remote engine's query URL")
+    built = ensure_built(getattr(args, "build_dir", None))
+    update = args.store_update or os.environ.get("SPACEKG_STORE_UPDATE")
+    published = publish_build({"STORE": args.store, "STORE_UPDATE": update},
+                              built.nquads_path, force=args.force)
+    if not published.loaded:
+        return f"{args.store} holds this build already (sha256 {published.checksum[:12]}…)"
+    rate = published.statements / max(published.seconds, 1e-9)
+    return (f"loaded {published.statements} statements into {args.store} in "
+            f"{published.seconds:.1f} s ({rate:.0f} a second), {len(published.graphs)} graphs")
 
 
 def _truthy(value: str | None) -> bool:

@@ -118,6 +118,44 @@ def expand_escapes(text: str) -> str:
 #: levels; Oxigraph overflows its stack somewhere between 1,000 and 3,000 (SIGSEGV).
 MAX_NESTING = 100
 
+#: Most tokens a request may have outside the data of its VALUES blocks. Oxigraph 0.5's parser
+#: and planner recurse once per triple pattern, UNION branch, OPTIONAL or operator, and
+#: overflow a query process's 8 MiB stack (SIGSEGV) from a few thousand of them: measured
+#: (``docs/oxigraph-limits.md``) at 5,000–7,000 ``+`` operands (10,000–14,000 tokens),
+#: 6,000–7,000 UNION branches or OPTIONALs, 7,000–8,500 triple patterns. Real queries have a
+#: few hundred tokens.
+MAX_TOKENS = 8_000
+#: Most terms in the data of a request's VALUES blocks (Oxigraph reads 100,000 in 2.4 s and
+#: does not recurse on them; the request size limit, 1 MB, bounds them first).
+MAX_VALUES_TERMS = 100_000
+
+#: ORDER BY keys whose values are all of one kind (simple literals, numbers, booleans), so an
+#: engine's sort cannot meet two values it cannot compare (``query/ordering.py``).
+SAFE_ORDER_FUNCTIONS = frozenset({
+    "STR", "LANG", "STRLEN", "ENCODE_FOR_URI", "COUNT", "SUM", "AVG", "YEAR", "MONTH",
+    "DAY", "HOURS", "MINUTES", "SECONDS", "ABS", "ROUND", "CEIL", "FLOOR", "BOUND",
+    "ISIRI", "ISURI", "ISBLANK", "ISLITERAL", "ISNUMERIC", "STRSTARTS", "STRENDS",
+    "CONTAINS", "REGEX", "SAMETERM", "LANGMATCHES", "MD5", "SHA1", "SHA256", "SHA384",
+    "SHA512", "TZ",
+})
+
+
+@dataclass(frozen=True)
+class OrderCondition:
+    """One ORDER BY condition: where it is in the text, its direction, and its expression."""
+
+    #: offsets of the whole condition (``DESC(?o)``, ``?o``, ``(?a + ?b)``, ``STR(?x)``)
+    start: int
+    end: int
+    #: "ASC" or "DESC"
+    direction: str
+    #: offsets of the expression sorted on (inside ``ASC(…)``/``DESC(…)``; else the whole)
+    expression_start: int
+    expression_end: int
+    #: the expression's values are all of one kind (:data:`SAFE_ORDER_FUNCTIONS`), or it
+    #: names a variable the SELECT clause computes, a subject, or one held to one language
+    single_kind: bool
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -143,6 +181,25 @@ class Analysis:
     volatile: bool
     #: CLEAR/DROP of ALL or NAMED, as ("CLEAR", "ALL"), if present
     clears_all: tuple[str, str] | None
+    #: tokens outside the data of VALUES blocks (:data:`MAX_TOKENS`)
+    size: int = 0
+    #: terms in the data of VALUES blocks (:data:`MAX_VALUES_TERMS`)
+    values_terms: int = 0
+    #: the prologue declares a BASE
+    has_base: bool = False
+    #: offset where dataset clauses (FROM, FROM NAMED) go: before the WHERE clause of the
+    #: query (after a CONSTRUCT template); the end of the text for a DESCRIBE without one
+    dataset_at: int | None = None
+    #: every ORDER BY condition, subqueries' included, in text order
+    order_by: tuple[OrderCondition, ...] = ()
+    #: offset of the query form keyword (after the prologue)
+    form_offset: int = 0
+    #: offset of the ORDER keyword of the query's own (outermost) ORDER BY, if any
+    order_at: int | None = None
+    #: the variables a SELECT projects (names without "?"), None for ``SELECT *``
+    projection: tuple[str, ...] | None = None
+    #: a GRAPH keyword: the query reads named graphs
+    names_graphs: bool = False
 
 
 def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
@@ -161,6 +218,7 @@ def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
     form_offset = 0
     expect_prologue_arg = 0
     pending_clear: str | None = None
+    structure = _Structure()
     for match in TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         value = match.group()
@@ -171,6 +229,7 @@ def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
             key.append(" ")
         key.append(value)
         spaced = False
+        structure.feed(kind, value, match.start(), match.end(), form)
         if kind == "other":
             if value in "({[" or (value == "<" and previous_value == "<"):
                 depth += 1
@@ -224,8 +283,190 @@ def _lex(text: str) -> tuple[Analysis, list[tuple[str, str]]]:
         needs_base=needs_base,
         volatile=volatile,
         clears_all=clears,
+        size=structure.size,
+        values_terms=structure.values_terms,
+        has_base=structure.has_base,
+        dataset_at=structure.dataset_at(len(text)) if form in QUERY_FORMS else None,
+        order_by=tuple(structure.order_by),
+        form_offset=form_offset,
+        order_at=structure.order_at,
+        projection=None if structure.star else tuple(structure.projection),
+        names_graphs=structure.names_graphs,
     )
     return analysis, tokens
+
+
+_TERMS = frozenset({"var", "iri", "pname", "bnode", "string", "number", "word", "langtag"})
+
+
+class _Structure:
+    """What :func:`_lex` learns from the brackets around each token: sizes (outside and
+    inside VALUES data), where dataset clauses go, and the ORDER BY conditions."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # open brackets: "(", "{", "["
+        self.size = 0
+        self.values_terms = 0
+        self.has_base = False
+        self.order_by: list[OrderCondition] = []
+        self._previous: tuple[str, str] = ("", "")
+        self._values = "none"  # none | head (after VALUES) | data (inside its braces)
+        self._values_depth = 0
+        self._dataset_at: int | None = None
+        self._template = "none"  # a CONSTRUCT template: none yet, open, done
+        self._form_seen = False
+        self._construct = False
+        # ORDER BY: "none"; "by" after ORDER; "list" reading conditions at self._order_depth
+        self._order = "none"
+        self._order_depth = 0
+        self._condition: _Open | None = None
+        #: variables a SELECT clause computes, ``(… AS ?v)``
+        self._computed: set[str] = set()
+        self.order_at: int | None = None
+        self.projection: list[str] = []
+        self.star = False
+        self._previous_start = 0
+        self.names_graphs = False
+        #: variables that stand first in a triple pattern (IRIs or blank nodes only), and
+        #: variables a ``FILTER(LANG(?v) = "…")`` holds to one language
+        self._subjects: set[str] = set()
+        self._one_language: set[str] = set()
+        self._bound_otherwise: set[str] = set()
+        self._recent: list[str] = []
+
+    def dataset_at(self, end: int) -> int:
+        return self._dataset_at if self._dataset_at is not None else end
+
+    def feed(self, kind: str, value: str, start: int, end: int, form: str | None) -> None:
+        upper = value.upper() if kind == "word" else ""
+        if self._values == "data":
+            if kind in _TERMS:
+                self.values_terms += 1
+        else:
+            self.size += 1
+        if form is None and upper == "BASE":
+            self.has_base = True
+        if upper == "GRAPH":
+            self.names_graphs = True
+        if kind == "var" and "{" in self.stack:
+            if self._previous[1] in ("{", ".", "}"):
+                self._subjects.add(value[1:])
+            elif self.stack[-1] != "(" or self._previous[1].upper() == "AS":
+                self._bound_otherwise.add(value[1:])  # predicate, object, BIND, VALUES
+        self._recent = [*self._recent[-4:], value]
+        if (len(self._recent) == 5 and self._recent[0].upper() == "LANG"
+                and self._recent[1] == "(" and self._recent[3] == ")"
+                and self._recent[4] == "=" and self._recent[2][:1] in "?$"):
+            self._one_language.add(self._recent[2][1:])
+        if kind == "var" and self._previous[1].upper() == "AS" and "{" not in self.stack:
+            self._computed.add(value[1:])
+        if form is not None:
+            if not self._form_seen:  # the first token after the form keyword
+                self._form_seen = True
+                self._construct = form == "CONSTRUCT"
+            self._where(kind, value, upper, start)
+        self._order_by(kind, value, upper, start, end)
+        self._brackets(kind, value, upper)
+        self._previous = (kind, value)
+        self._previous_start = start
+
+    def _brackets(self, kind: str, value: str, upper: str) -> None:
+        if upper == "VALUES":
+            self._values = "head"
+        if kind != "other":
+            return
+        if value in "({[":
+            self.stack.append(value)
+            if value == "{" and self._values == "head":
+                self._values = "data"
+                self._values_depth = len(self.stack)
+        elif value in ")}]" and self.stack:
+            if value == "}" and self._values == "data" and len(self.stack) == self._values_depth:
+                self._values = "none"
+            self.stack.pop()
+
+    def _where(self, kind: str, value: str, upper: str, start: int) -> None:
+        """Find where the WHERE clause starts (at the first top-level ``{`` or WHERE), and
+        what a SELECT projects before it."""
+        if self._dataset_at is not None:
+            return
+        top = not self.stack
+        if top and kind == "var":
+            self.projection.append(value[1:])
+        elif top and value == "*":
+            self.star = True
+        elif kind == "var" and self._previous[1].upper() == "AS" and len(self.stack) == 1:
+            self.projection.append(value[1:])
+        if kind == "other" and value == "{" and top:
+            if self._template == "none" and self._construct:
+                self._template = "open"
+            else:
+                self._dataset_at = start
+        elif kind == "other" and value == "}" and self._template == "open" and len(self.stack) == 1:
+            self._template = "done"
+        elif upper == "WHERE" and top:
+            self._dataset_at = start
+
+    def _one_kind(self, name: str) -> bool:
+        """Whether an ORDER BY on variable ``name`` compares values of one kind only: one the
+        SELECT clause computes (an aggregate's, typically: Virtuoso refuses expressions over
+        its name), one that only ever stands first in a triple pattern (IRIs and blank
+        nodes, which every engine orders alike), or one held to one language by a FILTER
+        before the ORDER BY."""
+        subject = name in self._subjects and name not in self._bound_otherwise
+        return name in self._computed or subject or name in self._one_language
+
+    def _order_by(self, kind: str, value: str, upper: str, start: int, end: int) -> None:
+        """Collect ORDER BY conditions: a variable, ``ASC(…)``/``DESC(…)``, ``(…)``, or a
+        function call, one after another at the depth where ``ORDER BY`` stands."""
+        depth = len(self.stack)
+        if self._order == "none":
+            previous_kind, previous_value = self._previous
+            if upper == "BY" and previous_kind == "word" and previous_value.upper() == "ORDER":
+                self._order, self._order_depth = "list", depth
+                if depth == 0:
+                    self.order_at = self._previous_start
+            return
+        condition = self._condition
+        if condition is not None:
+            if condition.expression_start < 0 and depth == self._order_depth + 1:
+                condition.expression_start = start  # first token inside ASC( / DESC(
+                condition.single_kind = (kind == "word" and upper in SAFE_ORDER_FUNCTIONS) or (
+                    kind == "var" and self._one_kind(value[1:]))
+            if kind == "other" and value == ")" and depth == self._order_depth + 1:
+                inner = condition.direction_given
+                self.order_by.append(OrderCondition(
+                    condition.start, end, condition.direction, condition.expression_start,
+                    start if inner else end, condition.single_kind,
+                ))
+                self._condition = None
+            return
+        if depth != self._order_depth:
+            return
+        if kind == "var":
+            self.order_by.append(OrderCondition(
+                start, end, "ASC", start, end, self._one_kind(value[1:])))
+        elif upper in ("ASC", "DESC"):
+            self._condition = _Open(start, upper, -1, False, True)
+        elif kind == "other" and value == "(":
+            self._condition = _Open(start, "ASC", start, False, False)
+        elif kind in ("word", "iri", "pname") and upper not in ("LIMIT", "OFFSET", "VALUES"):
+            # a function call: its "(" follows
+            self._condition = _Open(start, "ASC", start, upper in SAFE_ORDER_FUNCTIONS, False)
+        else:
+            self._order = "none"
+
+
+@dataclass
+class _Open:
+    """An ORDER BY condition being read."""
+
+    start: int
+    direction: str
+    expression_start: int  # -1 until the first token inside ASC( / DESC(
+    single_kind: bool
+    direction_given: bool
+
 
 
 def _read(text: str) -> Analysis:
@@ -292,12 +533,14 @@ class QueryInfo:
 def inspect_query(text: str) -> QueryInfo:
     """Classify a query and refuse what the endpoint does not do.
 
-    Raises :class:`QueryTooComplex` past :data:`MAX_NESTING`, :class:`UnsafeQuery` for
+    Raises :class:`QueryTooComplex` past :data:`MAX_NESTING`, :data:`MAX_TOKENS` or
+    :data:`MAX_VALUES_TERMS`, :class:`UnsafeQuery` for
     ``SERVICE``, :class:`UpdateRefused` for SPARQL Update, :class:`QuerySyntaxError` when no
     query form can be found at all.
     """
     analysis = analyse(text)
     _refuse_nesting(analysis)
+    _refuse_size(analysis)
     _refuse_outbound(analysis, ("SERVICE",))  # LOAD is an update: refused as one below
     form = analysis.form
     if form in QUERY_FORMS:
@@ -324,6 +567,21 @@ def _refuse_nesting(analysis: Analysis) -> None:
         raise QueryTooComplex(
             f"the request nests brackets more than {MAX_NESTING} levels deep; "
             f"SpaceKG accepts at most {MAX_NESTING} (flatten the query)"
+        )
+
+
+def _refuse_size(analysis: Analysis) -> None:
+    if analysis.size > MAX_TOKENS:
+        raise QueryTooComplex(
+            f"the query is too large: {analysis.size:,} terms, keywords and operators outside "
+            f"VALUES; SpaceKG accepts at most {MAX_TOKENS:,} (the engine's parser cannot take "
+            "many thousands of triple patterns, UNION branches or operators safely); split "
+            "it, or put lists of values in a VALUES block"
+        )
+    if analysis.values_terms > MAX_VALUES_TERMS:
+        raise QueryTooComplex(
+            f"the query's VALUES blocks hold {analysis.values_terms:,} terms; SpaceKG "
+            f"accepts at most {MAX_VALUES_TERMS:,}; split the query"
         )
 
 

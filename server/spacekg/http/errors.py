@@ -37,6 +37,7 @@ STATUS: dict[type[BaseException], int] = {
     e.TooManyRequests: 429,
     e.MemoryLimitExceeded: 503,
     e.EngineCrashed: 500,
+    e.RemoteStoreError: 502,
     e.Unauthorized: 401,
     e.WriteForbidden: 403,
     e.WriteRejected: 422,
@@ -178,5 +179,6 @@ _TITLES = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }

@@ -86,11 +86,14 @@ class Serving:
                 long_slots=int(self.config["LONG_QUERY_SLOTS"]),
                 client_share=int(self.config["CLIENT_LONG_QUERIES"]),
             )
+        # a remote engine's query ends at the limit with its HTTP request: nothing runs away
+        # inside this process, and recycling the worker would stop nothing
+        remote = str(self.config.get("STORE", "")).startswith(("http:", "https:"))
         return QueryRunner(
             threads=int(self.config["QUERY_THREADS"]),
             timeout=timeout,
             grace=float(self.config["RUNAWAY_GRACE"]),
-            on_runaway=self.on_runaway,
+            on_runaway=None if remote else self.on_runaway,
         )
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from spacekg.errors import BadRequest, QueryError
 from spacekg.query import negotiate
 from spacekg.query.cache import CacheKey, ResultCache, cache_key
+from spacekg.query.ordering import total_order
 from spacekg.query.processes import ProcessRunner
 from spacekg.query.prologue import predeclare
 from spacekg.query.protocol import ProtocolRequest
@@ -103,7 +104,8 @@ def _answer(
     if rendered is None:
         rendered = context.runner().run_query(
             store,
-            query,
+            # one order between datatypes on every backend (query/ordering.py)
+            total_order(query, wrap=store.kind == "remote"),
             fmt,
             default_graph_uris=protocol.default_graph_uris,
             named_graph_uris=protocol.named_graph_uris,

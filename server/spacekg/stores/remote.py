@@ -30,7 +30,6 @@ its ``ResultSetMaxRows`` (10,000 by default) truncates silently and must be rais
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -42,7 +41,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyoxigraph
 import requests
-from rdflib import BNode, Literal, URIRef
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from spacekg.errors import (
@@ -51,8 +49,9 @@ from spacekg.errors import (
     InputError,
     QueryError,
     QueryTimeout,
-    SpaceKGError,
+    RemoteStoreError,
 )
+from spacekg.sparql import QUERY_FORMS, analyse
 from spacekg.stores import (
     DATASET_FORMATS,
     BooleanResult,
@@ -82,18 +81,23 @@ _VIRTUOSO_SYSTEM_PREFIXES = (
     "urn:x-spacekg:",
 )
 
+#: Graph where a store that publishes a build records it: its checksum and its graphs,
+#: written last, so an interrupted load is never taken for a finished one.
+BUILD_GRAPH = "urn:x-spacekg:build"
+_BUILD = "urn:x-spacekg:build"
+_CHECKSUM = "urn:x-spacekg:checksum"
+_HAS_GRAPH = "urn:x-spacekg:graph"
+_UNION = "urn:x-spacekg:union"
+
 _SPARQL_JSON = "application/sparql-results+json"
 _GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 # IRIs this module writes into SPARQL text itself (graph names only): no characters that
 # could end the IRI early. User queries are never edited.
 _SAFE_IRI = re.compile(r"^[^\s<>\"{}|^`\\]+$")
 
 
-class RemoteStoreError(SpaceKGError):
-    """The remote engine is unreachable or answered with something that is not SPARQL."""
+__all__ = ["RemoteStore", "RemoteStoreError", "parse_results", "with_dataset"]
 
 
 class RemoteStore(Store):
@@ -102,9 +106,12 @@ class RemoteStore(Store):
     ``endpoint`` is the query URL; user:password in it is taken as credentials. Writes go to
     ``gsp_endpoint`` (Graph Store Protocol) if given, else to ``update_endpoint`` (default: the
     query URL) by SPARQL Update. ``auth`` is ``"digest"`` (Virtuoso's ``-auth`` endpoints) or
-    ``"basic"``. ``graphs`` declares the dataset's named graphs when the engine was loaded by
-    someone else; otherwise they are the graphs this store loaded, or, failing both, those
-    the engine lists (minus Virtuoso's system graphs). ``union="native"`` trusts the engine's
+    ``"basic"``, or ``"auto"``: whichever the engine's 401 asks for. ``graphs`` declares the
+    dataset's named graphs when the engine was loaded by someone else (or by
+    :meth:`publish`); otherwise they are the graphs this store loaded, or, failing both, those
+    the engine lists (minus Virtuoso's system graphs). ``union_graph`` names a graph that
+    already holds the union of ``graphs``, each triple once (what :meth:`publish` writes and
+    :meth:`published` reports). ``union="native"`` trusts the engine's
     own default graph to be the union (Fuseki ``unionDefaultGraph``) and sends no graph list.
     ``timeout`` bounds each request in seconds; ``batch_size`` is the triples per write.
     """
@@ -119,8 +126,9 @@ class RemoteStore(Store):
         gsp_endpoint: str | None = None,
         user: str | None = None,
         password: str | None = None,
-        auth: str = "digest",
+        auth: str = "auto",
         graphs: Sequence[str] | None = None,
+        union_graph: str | None = None,
         union: str = "explicit",
         timeout: float = 60.0,
         batch_size: int = 50_000,
@@ -134,15 +142,15 @@ class RemoteStore(Store):
         self.gsp_endpoint = gsp_endpoint
         if union not in ("explicit", "native"):
             raise ConfigError(f"union must be 'explicit' or 'native', not {union!r}")
-        if auth not in ("digest", "basic"):
-            raise ConfigError(f"auth must be 'digest' or 'basic', not {auth!r}")
+        if auth not in ("auto", "digest", "basic"):
+            raise ConfigError(f"auth must be 'auto', 'digest' or 'basic', not {auth!r}")
         self.union = union
         self.timeout = timeout
         self.batch_size = batch_size
         self.read_only = read_only
         self._auth: AuthBase | None = None
         if user is not None:
-            cls = HTTPDigestAuth if auth == "digest" else HTTPBasicAuth
+            cls = {"auto": _EitherAuth, "digest": HTTPDigestAuth, "basic": HTTPBasicAuth}[auth]
             self._auth = cls(user, password or "")
         self._graphs: set[str] = set()
         self._declared = graphs is not None
@@ -150,7 +158,9 @@ class RemoteStore(Store):
             self._graphs.add(_checked_iri(g))
         self._owned: set[str] = set()
         #: this store's union graph, written beside every graph it loads
-        self._union_graph = UNION_GRAPH_PREFIX + uuid.uuid4().hex
+        self._union_graph = union_graph or UNION_GRAPH_PREFIX + uuid.uuid4().hex
+        #: the union graph holds the union already (published, or loaded by this store)
+        self._union_ready = union_graph is not None
         self._has_default = False
         self._discovered = False
         # Set by the first load: from then on the dataset is what this store loaded.
@@ -215,7 +225,7 @@ class RemoteStore(Store):
         )
         result = self._parse_response(response, "SELECT")
         assert isinstance(result, SolutionsResult)
-        names = [str(row[0]) for row in result.rows if row[0] is not None]
+        names = [row[0].value for row in result.rows if row[0] is not None]
         if DEFAULT_GRAPH_BUCKET in names:
             self._has_default = True
         return [g for g in names if not g.startswith(_VIRTUOSO_SYSTEM_PREFIXES)]
@@ -238,7 +248,7 @@ class RemoteStore(Store):
     def _default_graphs(self) -> list[str]:
         """What queries name as their default graph: this store's union graph when it
         loaded the data, else every graph of the dataset."""
-        if self._union_graph in self._owned:
+        if self._union_ready or self._union_graph in self._owned:
             return [self._union_graph]
         return self._union_graphs() or [EMPTY_GRAPH]
 
@@ -252,19 +262,24 @@ class RemoteStore(Store):
         named_graph_uris: Sequence[str] = (),
         timeout: float | None = None,
     ) -> QueryResult:
-        if self.base_iri and not _has_base(sparql):
+        if self.base_iri and not analyse(sparql).has_base:
             # What pyoxigraph's base_iri= does. Only without a BASE of the query's own:
             # Virtuoso refuses a second BASE, which the grammar allows.
             sparql = f"BASE <{_checked_iri(self.base_iri)}>\n{sparql}"
-        form, has_dataset_clause = query_shape(sparql)
+        analysis = analyse(sparql)
+        form = analysis.form
+        if form not in QUERY_FORMS:
+            raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
         data: list[tuple[str, str]] = [("query", sparql)]
         if default_graph_uris or named_graph_uris:
             # The request names its dataset: exactly those graphs, empty where unnamed.
             data += [("default-graph-uri", g) for g in default_graph_uris or (EMPTY_GRAPH,)]
             data += [("named-graph-uri", g) for g in named_graph_uris or (EMPTY_GRAPH,)]
-        elif not has_dataset_clause and self.union == "explicit":
+        elif not analysis.has_dataset_clause and self.union == "explicit":
             union = self._default_graphs()
-            named = self._dataset_graphs() or [EMPTY_GRAPH]
+            # the named graphs only for a query that reads them (GRAPH): a dataset of
+            # thousands of graphs would otherwise travel with every query
+            named = (self._dataset_graphs() or [EMPTY_GRAPH]) if analysis.names_graphs else []
             data = [("query", with_dataset(sparql, union, named))]
         accept = _GRAPH_ACCEPT if form in ("CONSTRUCT", "DESCRIBE") else _SPARQL_JSON
         response = self._post(self.endpoint, timeout=timeout, data=data, headers={"Accept": accept})
@@ -274,11 +289,11 @@ class RemoteStore(Store):
         self, response: requests.Response, form: str, *, timeout: float | None = None
     ) -> QueryResult:
         if response.status_code >= 400:
-            message = response.text.strip() or response.reason
+            message = _said(response, 2000)
             if response.status_code in (400, 406, 415) or "syntax" in message.lower():
                 raise QueryError(f"remote SPARQL engine refused the query: {message}")
             raise RemoteStoreError(
-                f"remote SPARQL engine failed ({response.status_code}): {message[:2000]}"
+                f"remote SPARQL engine failed ({response.status_code}): {message}"
             )
         state = response.headers.get("X-SQL-State")
         if state:
@@ -294,21 +309,12 @@ class RemoteStore(Store):
             return _parse_graph(response.content, ctype)
         if ctype not in (_SPARQL_JSON, "application/json"):
             raise RemoteStoreError(f"remote SPARQL engine answered {ctype or 'no media type'}")
-        try:
-            doc = json.loads(response.content)
-        except ValueError as exc:
-            raise RemoteStoreError(f"remote SPARQL engine sent invalid JSON: {exc}") from exc
-        if "boolean" in doc:
-            return BooleanResult(bool(doc["boolean"]))
-        variables = list(doc.get("head", {}).get("vars", []))
-        bindings = doc.get("results", {}).get("bindings", [])
-        rows = ([_term(b.get(v)) for v in variables] for b in bindings)
-        return SolutionsResult(variables, rows)
+        return parse_results(response.content)
 
     def triple_count(self, graph: str | None = None) -> int:
         if graph is not None:
             named = [_checked_iri(graph)]
-        elif self._union_graph in self._owned:
+        elif self._union_ready or self._union_graph in self._owned:
             named = [self._union_graph]  # the default graph, each triple once
         else:
             named = self._union_graphs()
@@ -322,13 +328,16 @@ class RemoteStore(Store):
         result = self._parse_response(response, "SELECT")
         assert isinstance(result, SolutionsResult)
         row = next(iter(result.rows))
-        return int(str(row[0]))
+        return int(row[0].value)
 
     # -- writes -------------------------------------------------------------------------
 
     def load(self, source: str | Path | Iterable[Quad], graph: str | None = None) -> int:
         """Send RDF to the engine; see the class docstring for ownership and batching.
 
+        Triples go in requests of ``batch_size`` (Graph Store Protocol) or
+        ``_UPDATE_BATCH`` (SPARQL Update, whose text Virtuoso compiles to SQL); triples
+        joined by a blank node go in one request (the engine scopes blank nodes per request).
         Raises InputError if the file cannot be parsed, RemoteStoreError/BuildError if the
         engine refuses the data.
         """
@@ -337,27 +346,106 @@ class RemoteStore(Store):
         target = _checked_iri(graph) if graph is not None else None
         quads = _read_quads(source, target)
         buffers: dict[str, list[pyoxigraph.Triple]] = {}
-        has_bnode: dict[str, bool] = {}
+        blank: dict[str, list[pyoxigraph.Triple]] = {}
         count = 0
         try:
             for s, p, o, g in quads:
                 name = target or (g if g is not None else DEFAULT_GRAPH_BUCKET)
                 triple = pyoxigraph.Triple(s, p, o)
                 for into in (name, self._union_graph):
+                    if _has_bnode(triple):
+                        blank.setdefault(into, []).append(triple)
+                        continue
                     buf = buffers.setdefault(into, [])
                     buf.append(triple)
-                    if _has_bnode(triple):
-                        has_bnode[into] = True
-                    if len(buf) >= self.batch_size and not has_bnode.get(into):
+                    if len(buf) >= (self.batch_size if self.gsp_endpoint else _UPDATE_BATCH):
                         self._write(into, buf)
                         buffers[into] = []
                 count += 1
         except SyntaxError as exc:
             raise InputError(f"cannot parse {source}: {exc}") from exc
-        for name, buf in buffers.items():
-            if buf or name not in self._owned:
-                self._write(name, buf)
+        limit = self.batch_size if self.gsp_endpoint else min(self.batch_size, _UPDATE_BATCH)
+        for name in sorted(set(buffers) | set(blank)):
+            rest = buffers.get(name, [])
+            for batch in _blank_node_batches(blank.get(name, []), limit):
+                if len(rest) + len(batch) > limit:
+                    self._write(name, rest)
+                    rest = []
+                rest = rest + batch
+            if rest or name not in self._owned:
+                self._write(name, rest)
+        self._union_ready = self._union_graph in self._owned
         self._touch()
+        return count
+
+    # -- a build published once ----------------------------------------------------------
+
+    def is_graph_store(self, url: str) -> bool:
+        """Whether ``url`` answers as a Graph Store Protocol endpoint: a GET of a graph that
+        does not exist is 404 there (Virtuoso, Fuseki), and 400 or 405 at a SPARQL Update
+        endpoint. Raises RemoteStoreError when the engine refuses the credentials."""
+        probe = f"urn:x-spacekg:probe:{uuid.uuid4().hex}"
+        try:
+            response = self._session().get(
+                url, params={"graph": probe}, auth=self._auth, timeout=(10.0, self.timeout),
+                headers={"Accept": "application/n-triples"},
+            )
+        except requests.RequestException as exc:
+            raise RemoteStoreError(f"remote SPARQL engine at {url} unreachable: {exc}") from exc
+        if response.status_code in (401, 403):
+            raise RemoteStoreError(
+                f"the engine refused the credentials for {url} ({response.status_code}); set "
+                "SPACEKG_STORE_USER and SPACEKG_STORE_PASSWORD"
+            )
+        return response.status_code == 404
+
+    def published(self) -> tuple[str, list[str], str] | None:
+        """What :meth:`publish` recorded in the engine: (checksum, graphs, union graph), or
+        None when the engine holds no SpaceKG build."""
+        query = (
+            f"SELECT ?k ?v WHERE {{ GRAPH <{BUILD_GRAPH}> {{ <{_BUILD}> ?k ?v }} }}"
+        )
+        response = self._post(
+            self.endpoint, timeout=None, data={"query": query},
+            headers={"Accept": _SPARQL_JSON},
+        )
+        result = self._parse_response(response, "SELECT")
+        assert isinstance(result, SolutionsResult)
+        checksum, union, graphs = None, None, []
+        for key, value in result.rows:
+            name = getattr(key, "value", None)
+            if name == _CHECKSUM:
+                checksum = getattr(value, "value", None)
+            elif name == _UNION:
+                union = getattr(value, "value", None)
+            elif name == _HAS_GRAPH:
+                graphs.append(str(getattr(value, "value", "")))
+        if checksum is None or union is None:
+            return None
+        return checksum, sorted(graphs), union
+
+    def publish(self, source: str | Path, checksum: str) -> int:
+        """Load the dataset file ``source`` as the engine's SpaceKG build ``checksum``,
+        replacing the graphs of the build recorded before (if any), and record it last.
+        Returns the statements read. Raises what :meth:`load` raises."""
+        previous = self.published()
+        if previous is not None:
+            for old in [*previous[1], previous[2], BUILD_GRAPH]:
+                self._drop(_checked_iri(old))
+        self._union_graph = f"{UNION_GRAPH_PREFIX}{checksum[:32]}"
+        self._owned.discard(self._union_graph)
+        count = self.load(source)
+        record = [
+            pyoxigraph.Triple(pyoxigraph.NamedNode(_BUILD), pyoxigraph.NamedNode(key),
+                              value)
+            for key, value in [
+                (_CHECKSUM, pyoxigraph.Literal(checksum)),
+                (_UNION, pyoxigraph.NamedNode(self._union_graph)),
+                *((_HAS_GRAPH, pyoxigraph.NamedNode(g)) for g in sorted(self._graphs)),
+            ]
+        ]
+        self._write(BUILD_GRAPH, record)
+        self._graphs.discard(BUILD_GRAPH)
         return count
 
     def _write(self, graph: str, triples: list[pyoxigraph.Triple]) -> None:
@@ -367,7 +455,7 @@ class RemoteStore(Store):
             self._owned.add(graph)
             if graph == DEFAULT_GRAPH_BUCKET:
                 self._has_default = True
-            elif graph != self._union_graph:
+            elif graph not in (self._union_graph, BUILD_GRAPH):
                 self._graphs.add(graph)
         if not triples:
             return
@@ -400,7 +488,7 @@ class RemoteStore(Store):
         if response.status_code >= 400:
             raise BuildError(
                 f"remote SPARQL engine refused data for <{graph}> "
-                f"({response.status_code}): {response.text.strip()[:2000]}"
+                f"({response.status_code}): {_said(response)}"
             )
 
     def _drop(self, graph: str) -> None:
@@ -418,7 +506,7 @@ class RemoteStore(Store):
         if not ok:
             raise BuildError(
                 f"remote SPARQL engine refused to clear <{graph}> "
-                f"({response.status_code}): {response.text.strip()[:2000]}"
+                f"({response.status_code}): {_said(response)}"
             )
 
     def _delete_gsp(self, graph: str) -> requests.Response:
@@ -469,10 +557,52 @@ def _split_credentials(url: str) -> tuple[str, str | None, str | None]:
     return clean, unquote(parts.username), password
 
 
+def _said(response: requests.Response, limit: int = 300) -> str:
+    """What the engine answered, on one line (it becomes the one line ``spacekg`` prints)."""
+    text = " ".join(response.text.split()) or response.reason or ""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _checked_iri(iri: str) -> str:
     if not _SAFE_IRI.match(iri):
         raise ConfigError(f"not a usable graph IRI: {iri!r}")
     return iri
+
+
+#: Triples per SPARQL Update request: Virtuoso compiles an update to SQL and refuses past
+#: 10,000 lines of it (a few thousand triples of an INSERT template).
+_UPDATE_BATCH = 1_000
+
+
+def _blank_node_batches(
+    triples: list[pyoxigraph.Triple], limit: int
+) -> Iterator[list[pyoxigraph.Triple]]:
+    """The triples in batches of about ``limit`` that never split the triples sharing a blank
+    node (an OWL restriction, an RDF list): each connected set goes whole into one batch."""
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    for t in triples:
+        labels = [x.value for x in (t.subject, t.object) if isinstance(x, pyoxigraph.BlankNode)]
+        if len(labels) == 2:
+            parent[root(labels[0])] = root(labels[1])
+    groups: dict[str, list[pyoxigraph.Triple]] = {}
+    for t in triples:
+        node = t.subject if isinstance(t.subject, pyoxigraph.BlankNode) else t.object
+        groups.setdefault(root(node.value), []).append(t)
+    batch: list[pyoxigraph.Triple] = []
+    for group in groups.values():
+        if batch and len(batch) + len(group) > limit:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
 
 
 def _has_bnode(triple: pyoxigraph.Triple) -> bool:
@@ -523,25 +653,59 @@ def _read_quads(
     return from_iterable()
 
 
-def _term(binding: dict[str, str] | None) -> Any:
-    """One SPARQL JSON binding -> rdflib term (None when unbound)."""
-    if binding is None:
-        return None
-    kind = binding.get("type")
-    value = binding.get("value", "")
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if kind in ("literal", "typed-literal"):
-        lang = binding.get("xml:lang")
-        if lang:
-            return Literal(value, lang=lang)
-        datatype = binding.get("datatype")
-        if datatype and datatype not in (_XSD_STRING, _RDF_LANGSTRING):
-            return Literal(value, datatype=URIRef(datatype))
-        return Literal(value)
-    raise RemoteStoreError(f"remote SPARQL engine sent an unknown term type {kind!r}")
+#: Virtuoso labels blank nodes ``nodeID://b10007``, which is no blank node label: the
+#: prefix is dropped (only where a binding's type is ``bnode``).
+_VIRTUOSO_BNODE = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
+
+
+def parse_results(body: bytes) -> BooleanResult | SolutionsResult:
+    """SPARQL 1.1 Query Results JSON (Virtuoso's ``typed-literal`` and blank node labels
+    too), read by Oxigraph.
+
+    Raises RemoteStoreError for a document that is not such results."""
+    body = _VIRTUOSO_BNODE.sub(rb"\1", body)
+    try:
+        parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
+    except (SyntaxError, ValueError) as exc:
+        raise RemoteStoreError(f"remote SPARQL engine sent unreadable results: {exc}") from exc
+    if isinstance(parsed, pyoxigraph.QueryBoolean):
+        return BooleanResult(bool(parsed))
+    names = [v.value for v in parsed.variables]
+    width = len(names)
+    try:
+        rows = [tuple(solution[i] for i in range(width)) for solution in parsed]
+    except (SyntaxError, ValueError) as exc:
+        raise RemoteStoreError(f"remote SPARQL engine sent unreadable results: {exc}") from exc
+    return SolutionsResult(names, iter(rows))
+
+
+class _EitherAuth(HTTPDigestAuth):
+    """Digest when the engine's 401 asks for it (Virtuoso's ``-auth`` endpoints), Basic when
+    it asks for that (Fuseki, GraphDB behind a proxy): the operator gives a user and a
+    password, not a scheme."""
+
+    def __init__(self, username: str, password: str) -> None:
+        super().__init__(username, password)
+        self._basic = False
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if self._basic:
+            return HTTPBasicAuth(self.username, self.password)(request)
+        return super().__call__(request)  # type: ignore[no-any-return]
+
+    def handle_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        challenge = response.headers.get("www-authenticate", "").lower()
+        if "digest" in challenge or "basic" not in challenge or self._basic:
+            return super().handle_401(response, **kwargs)  # type: ignore[no-any-return]
+        self._basic = True
+        response.content  # noqa: B018 (read, so the connection can be reused)
+        response.close()
+        retry = response.request.copy()
+        HTTPBasicAuth(self.username, self.password)(retry)
+        again = response.connection.send(retry, **kwargs)  # type: ignore[attr-defined]
+        again.history.append(response)
+        again.request = retry
+        return again  # type: ignore[no-any-return]
 
 
 def _parse_graph(body: bytes, ctype: str) -> GraphResult:
@@ -557,32 +721,7 @@ def _parse_graph(body: bytes, ctype: str) -> GraphResult:
     return GraphResult(iter(triples))
 
 
-# -- reading just enough of a query -----------------------------------------------------
-
-_TOKENS = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-      |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\s]*>)
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-  | (?P<pname>[^\W\d][\w.-]*:[\w.:%-]*|:[\w.:%-]*)
-  | (?P<word>[A-Za-z]+)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def query_shape(sparql: str) -> tuple[str, bool]:
-    """Query form (SELECT/ASK/CONSTRUCT/DESCRIBE) and whether it has a FROM clause.
-
-    A tokenizer, not a parser: comments, strings, IRIs, variables and prefixed names are
-    skipped, so ``?from`` or ``"FROM"`` do not count. FROM occurs in SPARQL 1.1 queries only
-    in dataset clauses. Raises QueryError when no query form is found (the engine would).
-    """
-    form, has_from, _ = _scan(sparql)
-    return form, has_from
+# -- where dataset clauses go ------------------------------------------------------------
 
 
 def with_dataset(sparql: str, default: Sequence[str], named: Sequence[str]) -> str:
@@ -590,62 +729,13 @@ def with_dataset(sparql: str, default: Sequence[str], named: Sequence[str]) -> s
 
     Used instead of the protocol's graph parameters because Virtuoso echoes each of those as
     a response header, and past 100 headers HTTP clients refuse the answer. The clauses go
-    just before the WHERE clause (after the projection or the CONSTRUCT template); nothing
-    else in the text changes. Raises QueryError if no query form is found.
+    just before the WHERE clause (after the projection or the CONSTRUCT template), as
+    :func:`spacekg.sparql.analyse` finds it; nothing else in the text changes. Raises
+    QueryError if no query form is found.
     """
-    _, _, at = _scan(sparql)
+    at = analyse(sparql).dataset_at
+    if at is None:
+        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
     clauses = "".join(f"FROM <{_checked_iri(g)}>\n" for g in default)
     clauses += "".join(f"FROM NAMED <{_checked_iri(g)}>\n" for g in named)
     return f"{sparql[:at]}\n{clauses}{sparql[at:]}"
-
-
-def _has_base(sparql: str) -> bool:
-    """Whether the prologue declares a BASE."""
-    for match in _TOKENS.finditer(sparql):
-        word = (match.group("word") or "").upper()
-        if word == "BASE":
-            return True
-        if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            return False
-    return False
-
-
-def _scan(sparql: str) -> tuple[str, bool, int]:
-    """(form, has FROM, offset where dataset clauses belong)."""
-    form: str | None = None
-    has_from = False
-    at: int | None = None
-    parens = braces = 0
-    template = "none"  # a CONSTRUCT template: none yet, open, done
-    for match in _TOKENS.finditer(sparql):
-        word, other = match.group("word"), match.group("other")
-        upper = word.upper() if word else None
-        if form is None:
-            if upper in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                form = upper
-            continue
-        if upper == "FROM":
-            has_from = True
-        if at is not None:
-            continue
-        if other == "(":
-            parens += 1
-        elif other == ")":
-            parens -= 1
-        elif other == "{":
-            if form == "CONSTRUCT" and template == "none" and braces == parens == 0:
-                template = "open"  # the first brace after CONSTRUCT opens its template
-                braces = 1
-            elif braces == parens == 0:
-                at = match.start()
-            else:
-                braces += 1
-        elif other == "}":
-            braces -= 1
-            if template == "open" and braces == 0:
-                template = "done"
-        elif upper == "WHERE" and braces == parens == 0:
-            at = match.start()
-    if form is None:
-        raise QueryError("not a SPARQL query: no SELECT, ASK, CONSTRUCT or DESCRIBE")
-    return form, has_from, at if at is not None else len(sparql)
