@@ -280,7 +280,9 @@ def _server_pids(base: str) -> tuple[int, set[int]]:
         parents[int(entry.name)] = int(stat[1])
         if b"serve" in cmdline and port in cmdline and b"spacekg.cli" in cmdline:
             serving.add(int(entry.name))
-    (master,) = {pid for pid in serving if parents[pid] not in serving}
+    # the readiness check's process shares the command line too, but forks no worker
+    (master,) = {pid for pid in serving if parents[pid] not in serving
+                 and any(parents.get(child) == pid for child in serving)}
     return master, {pid for pid, ppid in parents.items() if ppid == master}
 
 

@@ -429,11 +429,7 @@ class ProcessRunner:
         )
         raise EngineCrashed(
             f"the query engine failed on this query ({cause}) and the query was abandoned; "
-            "the server goes on. An ORDER BY over values of mixed types trips a known Oxigraph "
-            "bug (a panic on sort order): order by STR(?x) or a typed value instead"
-            if code == -signal.SIGABRT
-            else f"the query engine failed on this query ({cause}) and the query was "
-            "abandoned; the server goes on"
+            "the server goes on"
         )
 
     # -- memory ------------------------------------------------------------------------------
