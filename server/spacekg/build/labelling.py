@@ -174,6 +174,14 @@ def _statistic(v: _View, s: URIRef) -> Label:
     return Label(out["zh"], out["en"])
 
 
+def _stated_count(v: _View, s: URIRef) -> Label:
+    """What is counted, of what, and the number: "外层空间活动长期可持续性准则——准则：21"."""
+    of, count = v.one(s, SKG.countOf), v.one(s, SKG["count"])
+    zh = f"{v.name(of, 'zh')}——{v.text(s, SKG.population, 'zh') or ''}：{count}"
+    en = f"{v.name(of, 'en')} — {v.text(s, SKG.population, 'en') or ''}: {count}"
+    return Label(zh, en)
+
+
 def _objective(v: _View, s: URIRef) -> Label:
     letter = v.one(s, SKG.ordinal)
     mark = f" ({letter})" if letter else ""
@@ -232,11 +240,11 @@ def _citation(v: _View, s: URIRef) -> Label:
 
 
 def _partnership(v: _View, s: URIRef) -> Label:
-    """Partners in the order coordinator, contributors, partners, hosts, regions; the most specific
+    """Partners in the order coordinator, contributors, joint partners, hosts, regions; the most specific
     subject (a payload rather than the mission carrying it; the topic when the subject is a
     partner itself) after the colon."""
-    roles = (SKG.coordinatingPartner, SKG.contributingPartner, SKG.partner, SKG.hostPartner,
-             SKG.partnerRegion)
+    roles = (SKG.coordinatingPartner, SKG.contributingPartner, SKG.jointPartner, SKG.partner,
+             SKG.hostPartner, SKG.partnerRegion)
     partners = list(dict.fromkeys(p for role in roles for p in v.objects(s, role)))
     subjects = [o for o in v.objects(s, SKG.partnershipSubject) if o not in partners]
     subjects = subjects or v.objects(s, SKG.topic) or v.objects(s, SKG.partnershipSubject)
@@ -261,6 +269,7 @@ RULES: list[tuple[URIRef, Callable[[_View, URIRef], Label]]] = [
     (SKG.KeynoteSpeech, _presentation),
     (SKG.Presentation, _presentation),
     (SKG.ParticipationStatistic, _statistic),
+    (SKG.StatedCount, _stated_count),
     (SKG.Objective, _objective),
     (SKG.CoreValue, _core_value),
     (SKG.PayloadSelection, _selection),
