@@ -201,7 +201,7 @@ def _selection(v: _View, s: URIRef) -> Label:
                  f"Selected for {v.name(mission, 'en')}: {v.name(payload, 'en')}")
 
 
-_UNITS = {"KiloGM": ("公斤", "kg")}
+_UNITS = {"KiloGM": ("公斤", "kg"), "CentiM": ("厘米", "cm")}
 
 
 def _quantity_text(v: _View, q: object) -> tuple[str, str]:
@@ -264,6 +264,8 @@ RULES: list[tuple[URIRef, Callable[[_View, URIRef], Label]]] = [
     (SKG.OperativeClause, _clause),
     (SKG.Recommendation, _claim),
     (SKG.Conclusion, _claim),
+    (SKG.Observation, _claim),
+    (SKG.Affirmation, _claim),
     (SKG.ComparativeClaim, _claim),
     (SKG.Claim, _claim),
     (SKG.KeynoteSpeech, _presentation),
