@@ -240,9 +240,9 @@ def _citation(v: _View, s: URIRef) -> Label:
 
 
 def _partnership(v: _View, s: URIRef) -> Label:
-    """Partners in the order coordinator, contributors, joint partners, hosts, regions; the most specific
-    subject (a payload rather than the mission carrying it; the topic when the subject is a
-    partner itself) after the colon."""
+    """Partners in the order coordinator, contributors, joint partners, hosts, regions; the most
+    specific subject (a payload rather than the mission carrying it; the topic when the subject
+    is a partner itself) after the colon."""
     roles = (SKG.coordinatingPartner, SKG.contributingPartner, SKG.jointPartner, SKG.partner,
              SKG.hostPartner, SKG.partnerRegion)
     partners = list(dict.fromkeys(p for role in roles for p in v.objects(s, role)))
