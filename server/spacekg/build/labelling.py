@@ -124,11 +124,13 @@ def _said(v: _View, s: URIRef, who: URIRef, what: URIRef) -> Label | None:
     if any(len([o for o in v.objects(s, what) if isinstance(o, Literal)
                 and (o.language or "")[:2] == lang]) > 1 for lang in ("zh", "en")):
         return None
-    agent = v.one(s, who)
+    agents = v.objects(s, who)  # a joint claim names all its speakers
     out = {}
     for lang, limit, colon in (("zh", _ZH_LIMIT, "："), ("en", _EN_LIMIT, ": ")):
         text = v.text(s, what, lang) or ""
-        head = v.name(agent, lang) if agent is not None else None
+        names = [v.name(a, lang) for a in agents]
+        head = "、".join(names) if lang == "zh" else " and ".join(
+            [", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
         out[lang] = (f"{head}{colon}" if head else "") + shorten(text, limit)
     return Label(out["zh"], out["en"])
 
