@@ -251,27 +251,32 @@ class Context:
     oxigraph_mode: str = "memory"  # where the Oxigraph-based targets keep the data
 
 
-def start_spacekg(ctx: Context, store: str, *, cache: bool, cold: bool) -> Server:
+def start_spacekg(
+    ctx: Context, store: str, *, cache: bool, cold: bool, exe: Path | None = None,
+    name: str | None = None,
+) -> Server:
+    """``spacekg serve`` of this checkout, or ``exe`` from another one (``--compare``)."""
     port = free_port()
     env = {
         "SPACEKG_QUERY_TIMEOUT": str(ctx.query_timeout),
         "SPACEKG_CACHE_ENTRIES": "2048" if cache else "0",
         "SPACEKG_MAX_ROWS": "0",
     }
-    args = [str(VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port)]
+    args = [str(exe or VENV_BIN / "spacekg"), "serve", "--no-report", "--port", str(port)]
     if store == "oxigraph" and not cold:
         args += ["--store", f"oxigraph:{ctx.oxigraph_dir}"]
     else:
         args += ["--store", store]
         env["SPACEKG_DATASET_FILES"] = json.dumps([str(ctx.data)])
-    proc = _popen(args, env, ctx.work / f"spacekg-{store}.log")
+    name = name or f"spacekg-{store}"
+    proc = _popen(args, env, ctx.work / f"{name}.log")
     url = f"http://127.0.0.1:{port}/sparql"
     try:
         ready = wait_ready(url, ctx.probe, ctx.ready_deadline, proc)
     except RuntimeError:
         _terminate(proc)
         raise
-    return Server(f"spacekg-{store}", url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
+    return Server(name, url, proc.pid, lambda: _terminate(proc), {"ready_s": ready})
 
 
 def start_minimal(ctx: Context) -> Server:
@@ -588,10 +593,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeated-only", action="store_true",
                         help="redo only the repeated-queries scenario of an earlier run "
                         "(same --label), keeping its other figures")  # fmt: skip
+    parser.add_argument("--compare", action="append", default=[], metavar="NAME=EXE",
+                        help="also measure the spacekg executable EXE of another checkout "
+                        "(its own venv) as target spacekg-NAME, same settings as "
+                        "spacekg-oxigraph: before/after a change in one interleaved run")
     parser.add_argument("--ready-timeout", type=float, default=900.0,
                         help="seconds a server may take to answer its first query")  # fmt: skip
     args = parser.parse_args(argv)
     targets = [t for t in args.targets.split(",") if t]
+    targets += [f"spacekg-{item.split('=', 1)[0]}" for item in args.compare]
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
 
@@ -624,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     loader.bulk_load(path=str(args.data), format=ox.RdfFormat.N_QUADS)
     results["quads"] = len(loader)
     # as ``spacekg build`` writes its store: the union, each triple once, in the default graph
-    loader.update((ROOT / "server" / "spacekg" / "rq" / "union_into_default_graph.rq")
+    loader.update((ROOT / "server" / "spacekg" / "queries" / "union_into_default_graph.rq")
                   .read_text(encoding="utf-8"))
     loader.flush()
     del loader
@@ -662,6 +672,9 @@ def main(argv: list[str] | None = None) -> int:
         "spacekg-memory": lambda: start_spacekg(ctx, "memory", cache=False, cold=True),
         "rdflib-endpoint": lambda: start_rdflib_endpoint(ctx),
     }
+    for name, exe in (item.split("=", 1) for item in args.compare):
+        starters[f"spacekg-{name}"] = lambda exe=Path(exe), name=name: start_spacekg(
+            ctx, "oxigraph", cache=False, cold=in_memory, exe=exe, name=f"spacekg-{name}")
     servers: dict[str, Server] = {}
     cached: Server | None = None
     try:

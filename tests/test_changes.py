@@ -14,7 +14,7 @@ from live_server import AGENCIES_GRAPH, EX, FIXTURES
 from spacekg.app import create_app
 from spacekg.cli import main
 from spacekg.http.serving import get_store
-from spacekg.write.gate import settle_union
+from spacekg.write.quads import settle_union
 
 TOKEN = "s3cret-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

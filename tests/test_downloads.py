@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -300,3 +301,12 @@ def test_csv_rows_in_natural_order(client: FlaskClient) -> None:
         fetch(client, "spacekg-paragraphs.csv").decode())))[1:]
     numbers = [int(r[0].rsplit("/", 1)[1]) for r in rows if "/para/" in r[0]]
     assert numbers == sorted(numbers) and len(numbers) == 46
+
+
+def test_graph_files_declare_types_gephi_reads(client: FlaskClient) -> None:
+    """Gephi sizes edges by a numeric ``weight`` and names nodes by the GEXF ``label``."""
+    graphml = fetch(client, "spacekg-partnerships.graphml").decode("utf-8")
+    assert re.search(r'<key [^>]*attr\.name="weight" attr\.type="double"', graphml)
+    gexf = nx.read_gexf(io.BytesIO(fetch(client, "spacekg-entities.gexf")))
+    assert gexf.nodes[BASE + "id/agency/cnsa"]["label"] == "China National Space Administration"
+    assert {d["label"] for _, _, d in gexf.edges(data=True)} >= {"partnershipSubject"}

@@ -17,7 +17,7 @@ from spacekg.app import create_app
 from spacekg.errors import ConfigError
 from spacekg.http.serving import get_store
 from spacekg.sparql import add_using
-from spacekg.write.gate import load_tokens, parse_tokens
+from spacekg.write.tokens import load_tokens, parse_tokens
 
 TOKEN = "s3cret-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

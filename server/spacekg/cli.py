@@ -507,27 +507,25 @@ def _export(args: argparse.Namespace) -> int:
 def _changes(args: argparse.Namespace) -> int:
     import json
 
-    from spacekg.build import export
+    from spacekg.errors import InputError
+    from spacekg.write.journal import AUDIT_LOG, Journal, changeset_lines, changeset_table
 
     directory = _store_dir(args.store)
     if not directory.is_dir():
-        raise export.ExportError(f"no store directory {directory}")
-    audit_log = args.audit_log or directory / export.AUDIT_LOG
-    records = export.list_changesets(audit_log)
+        raise InputError(f"no store directory {directory}")
+    journal = Journal(args.audit_log or directory / AUDIT_LOG)
+    records = journal.changesets()
     if args.export:
-        changes_dir = audit_log.parent / "changesets"
-        for line in export.changeset_lines(
-            records, lambda name, kind: export.read_changeset(changes_dir, name, kind)
-        ):
+        for line in changeset_lines(records, journal.changeset_quads):
             sys.stdout.write(line)
         return EXIT_OK
     if args.format == "json":
         print(json.dumps({"changesets": records}, ensure_ascii=False, indent=2))
         return EXIT_OK
     if not records:
-        print(f"no changesets recorded in {audit_log}", file=sys.stderr)
+        print(f"no changesets recorded in {journal.audit_log}", file=sys.stderr)
         return EXIT_OK
-    sys.stdout.write(export.changeset_table(records))
+    sys.stdout.write(changeset_table(records))
     print(f"({len(records)} changeset{'s' if len(records) != 1 else ''})", file=sys.stderr)
     return EXIT_OK
 

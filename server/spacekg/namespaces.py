@@ -42,7 +42,3 @@ PREFIXES: dict[str, str] = {
     "vann": "http://purl.org/vocab/vann/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
-
-
-def paragraph_graph(n: int) -> str:
-    return f"{GRAPH}para/{n}"

@@ -336,11 +336,6 @@ def _refuse_outbound(analysis: Analysis, keywords: Sequence[str]) -> None:
             )
 
 
-def check_nesting(text: str) -> None:
-    """Raise :class:`QueryTooComplex` when brackets nest deeper than :data:`MAX_NESTING`."""
-    _refuse_nesting(analyse(text))
-
-
 def declares_dataset(text: str) -> bool:
     """True when the query has FROM or FROM NAMED (outside strings, IRIs and comments)."""
     return analyse(text).has_dataset_clause

@@ -185,9 +185,3 @@ def union_graph(ds: Dataset, *, exclude: Iterable[URIRef] = ()) -> Graph:
 def data_graph(ds: Dataset) -> Graph:
     """The asserted instance data: every graph except the ontology and the inferred graph."""
     return union_graph(ds, exclude=(ONTOLOGY_GRAPH, INFERRED_GRAPH, DATASET_DEFAULT_GRAPH_ID))
-
-
-def graph_counts(ds: Dataset) -> dict[str, int]:
-    """Triples per named graph (empty graphs left out), keyed by graph IRI."""
-    counts = {str(ctx.identifier): len(ctx) for ctx in ds.graphs()}
-    return {g: n for g, n in sorted(counts.items()) if n}

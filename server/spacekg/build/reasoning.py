@@ -294,13 +294,6 @@ def refresh_inferred(store: ox.Store, extra_types: Iterable[tuple[URIRef, URIRef
     return added
 
 
-def inferred_quads(store: ox.Store) -> list[tuple[Node, Node, Node]]:
-    """The triples of ``graph/inferred`` in ``store``, as rdflib terms."""
-    graph = ox.NamedNode(str(INFERRED_GRAPH))
-    return [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object))
-            for q in store.quads_for_pattern(None, None, None, graph)]
-
-
 def ontology_graph(ds: Dataset) -> Graph:
     """The ontology's triples as a plain Graph."""
     graph = Graph()

@@ -19,30 +19,15 @@ from rdflib.term import Node
 
 from spacekg.build.dataset import Sources, data_graph, file_quads, load_dataset, load_graph
 from spacekg.errors import SpaceKGError, ValidationFailed
-from spacekg.namespaces import REFERENCE_GRAPH
+from spacekg.namespaces import ID, REFERENCE_GRAPH
+from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 _SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
 
-PREFIXES: dict[str, str] = {
-    "skg": "https://w3id.org/spacekg/ontology#",
-    "id": "https://w3id.org/spacekg/id/",
-    "graph": "https://w3id.org/spacekg/graph/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "org": "http://www.w3.org/ns/org#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "unit": "http://qudt.org/vocab/unit/",
-    "sh": str(SH),
-}
+#: Names in the report: SpaceKG's prefixes and ``id:`` for its individuals (``id:agency/cnsa``).
+PREFIXES: dict[str, str] = {"id": str(ID), **NAMESPACE_PREFIXES}
 
 
 def short(node: Node | None) -> str:
@@ -198,13 +183,6 @@ def validate_graph(data: Graph, *, shapes: Graph, ontology: Graph) -> Validation
     except Exception as exc:  # pySHACL raises ReportableRuntimeError and friends
         raise SpaceKGError(f"SHACL validation could not run: {exc}") from exc
     return parse_results(results)
-
-
-def validate_sources(sources: Sources) -> ValidationReport:
-    """Validate the data of ``sources`` (all graphs except the ontology) against its shapes."""
-    ds = load_dataset(ontology=sources.ontology, data=sources.data)
-    return validate_graph(data_graph(ds), shapes=load_graph(sources.shapes),
-                          ontology=load_graph(sources.ontology))
 
 
 def validate_files(paths: Iterable[Path], *, sources: Sources | None = None,

@@ -76,9 +76,34 @@ def error_document(
     return "text/plain", "\n".join(lines) + "\n"
 
 
-def timeout_details(exc: e.QueryTimeout) -> dict[str, object]:
-    """What a 503 for a timed-out query says besides its message."""
-    return {"type": type(exc).__name__, "limit_seconds": exc.limit}
+def error_answer(
+    exc: e.SpaceKGError, accept: str | None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) for a SpaceKG exception, without a request context: Flask's
+    handler below and the query lane (``http/lane.py``) both answer with it."""
+    status = status_for(exc)
+    details: dict[str, object] = {"type": type(exc).__name__}
+    if isinstance(exc, e.QuerySyntaxError):
+        details.update(line=exc.line, column=exc.column)
+    if isinstance(exc, e.QueryTimeout):
+        details["limit_seconds"] = exc.limit
+    if isinstance(exc, e.NotAcceptable):
+        details["available"] = list(exc.available)
+    if status >= 500 and not isinstance(
+        exc, e.QueryTimeout | e.Overloaded | e.MemoryLimitExceeded | e.EngineCrashed
+        | e.TooManyRequests
+    ):  # those are logged where they happen, with their cause
+        log.error("request failed: %s", exc, exc_info=exc)
+    mimetype, text = error_document(status, _TITLES.get(status, "Error"), str(exc), accept,
+                                    **details)
+    body = text.encode("utf-8")
+    headers = [("Content-Type", f"{mimetype}; charset=utf-8" if mimetype.startswith("text/")
+                else mimetype), ("Content-Length", str(len(body)))]
+    if isinstance(exc, e.Unauthorized):
+        headers.append(("WWW-Authenticate", BEARER_CHALLENGE))
+    if isinstance(exc, e.Overloaded | e.TooManyRequests):
+        headers.append(("Retry-After", RETRY_AFTER[type(exc)]))
+    return status, headers, body
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -86,28 +111,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(e.SpaceKGError)
     def spacekg_error(exc: e.SpaceKGError) -> Response:
-        status = status_for(exc)
-        details: dict[str, object] = {"type": type(exc).__name__}
-        if isinstance(exc, e.QuerySyntaxError):
-            details.update(line=exc.line, column=exc.column)
-        if isinstance(exc, e.QueryTimeout):
-            details["limit_seconds"] = exc.limit
-        if isinstance(exc, e.NotAcceptable):
-            details["available"] = list(exc.available)
-        if status >= 500 and not isinstance(
-            exc, e.QueryTimeout | e.Overloaded | e.MemoryLimitExceeded | e.EngineCrashed
-            | e.TooManyRequests
-        ):  # those are logged where they happen, with their cause
-            log.exception("request failed: %s", exc)
-        title = _TITLES.get(status, "Error")
         if isinstance(exc, e.WriteRejected):
-            return _rejected(exc, details)
-        response = error_response(status, title, str(exc), **details)
-        if isinstance(exc, e.Unauthorized):
-            response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
-        if isinstance(exc, e.Overloaded | e.TooManyRequests):
-            response.headers["Retry-After"] = RETRY_AFTER[type(exc)]
-        return response
+            return _rejected(exc, {"type": type(exc).__name__})
+        status, headers, body = error_answer(exc, request.headers.get("Accept"))
+        return Response(body, status, headers=headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -90,27 +90,26 @@ def _downloads() -> Downloads:
 
 # --------------------------------------------------------------------------- YASGUI
 
-@site_bp.before_app_request
-def sparql_ui() -> Response | None:
-    """A browser opening ``/sparql`` (no query, HTML asked for by name) gets YASGUI.
+def wants_yasgui() -> bool:
+    """A browser opening ``/sparql`` (GET, no query, HTML asked for by name) gets YASGUI.
 
     ``Accept: */*`` (curl, most SPARQL clients) keeps getting the service description, as
     the SPARQL 1.1 Service Description spec expects at the endpoint's URL.
     """
-    if request.method != "GET" or request.path.rstrip("/") != "/sparql":
-        return None
-    if "html" not in request.headers.get("Accept", ""):
-        return None  # SPARQL clients: no need to look further (this runs on every query)
+    if request.method != "GET" or "html" not in request.headers.get("Accept", ""):
+        return False
     if request.args.get("query") is not None or request.args.get("update") is not None:
-        return None
+        return False
     ranges = negotiate.parse_accept(request.headers.get("Accept"))
     named = [r for r in ranges if r.specificity == 2]
     html_q = negotiate.quality(named, "text/html")
     if request.args.get("format") or html_q <= 0:
-        return None
-    rdf_q = max(negotiate.quality(named, t.media_type) for t in negotiate.GRAPH)
-    if rdf_q > html_q:
-        return None
+        return False
+    return max(negotiate.quality(named, t.media_type) for t in negotiate.GRAPH) <= html_q
+
+
+def sparql_page() -> Response:
+    """YASGUI with SpaceKG's examples, prefixes and map data, in the reader's language."""
     lang = language()
     response = Response(render_template(
         "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,

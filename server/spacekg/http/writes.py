@@ -18,7 +18,6 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from markupsafe import escape
 
-from spacekg.build.export import changeset_lines, changeset_table
 from spacekg.config import parse_size, worker_memory_limit
 from spacekg.errors import BadRequest
 from spacekg.http.body import read_body
@@ -31,10 +30,9 @@ from spacekg.write.gate import (
     GraphTarget,
     WriteGate,
     WriteResult,
-    authorise,
-    default_audit_log,
-    load_tokens,
 )
+from spacekg.write.journal import changeset_lines, changeset_table, default_audit_log
+from spacekg.write.tokens import authorise, load_tokens
 
 _KEY = "spacekg.writes"
 
@@ -100,6 +98,11 @@ def init_app(app: Flask) -> None:
     tokens = load_tokens(app.config.get("WRITE_TOKENS_FILE"), _env_tokens(app))
     app.extensions[_KEY] = _Writes(tokens, app.config.get("WRITE_AUDIT_LOG") or None)
     app.register_blueprint(writes_bp)
+
+
+def accepts_writes() -> bool:
+    """Whether this app was set up for curated writes (``init_app`` found it writable)."""
+    return _KEY in current_app.extensions
 
 
 def is_writable(app: Flask) -> bool:
@@ -191,7 +194,7 @@ def changes() -> Response:
     _who()
     fmt = negotiate.choose(_CHANGES_OFFERS, request.headers.get("Accept"),
                            request.args.getlist("format") or None)
-    records = _state().gate_for().changesets()
+    records = _state().gate_for().journal.changesets()
     if fmt is negotiate.HTML:
         response = Response(_changes_html(records), 200, content_type="text/html; charset=utf-8")
     elif fmt is _CHANGES_TEXT:
@@ -210,8 +213,8 @@ def changes_export() -> Response:
     (``added_nquads`` / ``removed_nquads``): the whole history as one download."""
     _who()
     gate = _state().gate_for()
-    records = gate.changesets()
-    response = Response(changeset_lines(records, gate.changeset_quads), 200,
+    records = gate.journal.changesets()
+    response = Response(changeset_lines(records, gate.journal.changeset_quads), 200,
                         content_type="application/x-ndjson; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="spacekg-changes.jsonl"'
     response.headers["Cache-Control"] = "no-store"
@@ -247,7 +250,7 @@ def _changes_html(records: list[dict[str, object]]) -> str:
 def changeset(name: str, kind: str) -> Response:
     """One changeset's added or removed quads as N-Quads."""
     _who()
-    body = _state().gate_for().changeset_quads(name, kind)
+    body = _state().gate_for().journal.changeset_quads(name, kind)
     response = Response(body, 200, content_type="application/n-quads; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     return response

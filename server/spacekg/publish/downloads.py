@@ -28,11 +28,11 @@ import re
 import shutil
 import tempfile
 import threading
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import networkx as nx
 import pyoxigraph as ox
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDFS, SKOS, VOID
@@ -151,51 +151,15 @@ def entity_graph(quads: Iterable[Quad]) -> EntityGraph:
 
 # --------------------------------------------------------------------------- writers
 
-def write_graphml(path: Path, nodes: dict[str, dict[str, str]],
-                  edges: list[tuple[str, str, str]]) -> None:
-    ns = "http://graphml.graphdrawing.org/xmlns"
-    root = ET.Element("graphml", xmlns=ns)
-    for key, target in (("label", "node"), ("label_zh", "node"), ("class", "node"),
-                        ("predicate", "edge"), ("predicate_label", "edge")):
-        ET.SubElement(root, "key", {"id": key, "for": target, "attr.name": key,
-                                    "attr.type": "string"})
-    graph = ET.SubElement(root, "graph", id="spacekg", edgedefault="directed")
-    for iri, attrs in nodes.items():
-        node = ET.SubElement(graph, "node", id=iri)
-        for key, value in attrs.items():
-            ET.SubElement(node, "data", key=key).text = value
-    for i, (s, p, o) in enumerate(edges):
-        edge = ET.SubElement(graph, "edge", id=f"e{i}", source=s, target=o)
-        ET.SubElement(edge, "data", key="predicate").text = p
-        ET.SubElement(edge, "data", key="predicate_label").text = local_name(p)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-
-
-def write_gexf(path: Path, nodes: dict[str, dict[str, str]],
-               edges: list[tuple[str, str, str]]) -> None:
-    root = ET.Element("gexf", xmlns="http://gexf.net/1.3", version="1.3")
-    meta = ET.SubElement(root, "meta")
-    ET.SubElement(meta, "creator").text = "SpaceKG"
-    ET.SubElement(meta, "description").text = "Entity graph of UN report A/AC.105/1294"
-    graph = ET.SubElement(root, "graph", defaultedgetype="directed", mode="static")
-    attrs = ET.SubElement(graph, "attributes", {"class": "node"})
-    ET.SubElement(attrs, "attribute", id="label_zh", title="label_zh", type="string")
-    ET.SubElement(attrs, "attribute", id="class", title="class", type="string")
-    eattrs = ET.SubElement(graph, "attributes", {"class": "edge"})
-    ET.SubElement(eattrs, "attribute", id="predicate", title="predicate", type="string")
-    node_el = ET.SubElement(graph, "nodes")
-    for iri, a in nodes.items():
-        node = ET.SubElement(node_el, "node", id=iri, label=a["label"])
-        values = ET.SubElement(node, "attvalues")
-        ET.SubElement(values, "attvalue", {"for": "label_zh", "value": a["label_zh"]})
-        ET.SubElement(values, "attvalue", {"for": "class", "value": a["class"]})
-    edge_el = ET.SubElement(graph, "edges")
-    for i, (s, p, o) in enumerate(edges):
-        edge = ET.SubElement(edge_el, "edge", id=f"e{i}", source=s, target=o,
-                             label=local_name(p))
-        values = ET.SubElement(edge, "attvalues")
-        ET.SubElement(values, "attvalue", {"for": "predicate", "value": p})
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+def entity_nx(nodes: dict[str, dict[str, str]], edges: list[tuple[str, str, str]]
+              ) -> nx.MultiDiGraph:
+    """The entity graph for networkx's writers: nodes by IRI with their labels and classes,
+    one directed edge per asserted link, named by its predicate (Gephi shows ``label``)."""
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(nodes.items())
+    for s, p, o in edges:
+        graph.add_edge(s, o, predicate=p, label=local_name(p))
+    return graph
 
 
 class TableIndex:
@@ -277,21 +241,23 @@ def write_all(quads: list[Quad], directory: Path) -> list[DownloadFile]:
                   "context", None))
 
     nodes, edges = entity_graph(quads)
-    write_graphml(directory / "spacekg-entities.graphml", nodes, edges)
+    entities = entity_nx(nodes, edges)
+    nx.write_graphml(entities, directory / "spacekg-entities.graphml")
     files.append(("spacekg-entities.graphml",
                   f"Entity graph, {len(nodes)} nodes, {len(edges)} edges (GraphML)",
                   "application/graphml+xml", "graph", None))
-    write_gexf(directory / "spacekg-entities.gexf", nodes, edges)
+    nx.write_gexf(entities, directory / "spacekg-entities.gexf")
     files.append(("spacekg-entities.gexf",
                   f"Entity graph, {len(nodes)} nodes, {len(edges)} edges (GEXF, for Gephi)",
                   "application/gexf+xml", "graph", None))
     net = network.partnership_network(quads)
     n_nodes, n_edges = len(net.nodes()), len(net.edges())
-    network.write_graphml(directory / "spacekg-partnerships.graphml", net)
+    partners = network.as_nx(net)
+    nx.write_graphml(partners, directory / "spacekg-partnerships.graphml")
     files.append(("spacekg-partnerships.graphml",
                   f"Partnership network, {n_nodes} agents, {n_edges} weighted edges (GraphML)",
                   "application/graphml+xml", "graph", None))
-    network.write_gexf(directory / "spacekg-partnerships.gexf", net)
+    nx.write_gexf(partners, directory / "spacekg-partnerships.gexf")
     files.append(("spacekg-partnerships.gexf",
                   f"Partnership network, {n_nodes} agents, {n_edges} weighted edges "
                   "(GEXF, for Gephi)", "application/gexf+xml", "graph", None))

@@ -298,9 +298,6 @@ class Description:
         found = self.labels.get(iri)
         return (found.best(lang) if found else None) or readable_name(iri)
 
-    def has_label(self, iri: str) -> bool:
-        return iri in self.labels and bool(self.labels[iri].pref)
-
     @property
     def text(self) -> str | None:
         """The paragraph's Chinese text (the source) when the resource is a paragraph."""
@@ -334,15 +331,6 @@ class Description:
             for lang, text in labels.pref.items():
                 ref.add((URIRef(iri), RDFS.label, Literal(text, lang=lang or None)))
         return ds
-
-    def to_graph(self) -> Graph:
-        """The union of :meth:`to_dataset` as one graph (for triple formats)."""
-        g = Graph()
-        for s, p, o, _ in self.to_dataset().quads():
-            g.add((s, p, o))
-        _bind_prefixes(g)
-        return g
-
 
 def _bind_prefixes(g: Graph) -> None:
     g.bind("skg", BASE + "ontology#")

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
-from pathlib import Path
 
+import networkx as nx
 from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
@@ -140,69 +139,22 @@ def para_key(number: str) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- writers
 
-def write_graphml(path: Path, network: Network) -> None:
-    """GraphML for Cytoscape/Gephi: undirected, ``weight`` as a double, lists as strings."""
-    root = ET.Element("graphml", xmlns="http://graphml.graphdrawing.org/xmlns")
-    keys = (("label", "node", "string"), ("label_zh", "node", "string"),
-            ("class", "node", "string"), ("weight", "edge", "double"),
-            ("partnerships", "edge", "string"), ("partnership_labels", "edge", "string"),
-            ("partnership_labels_zh", "edge", "string"), ("kinds", "edge", "string"),
-            ("paragraphs", "edge", "string"))
-    for key, target, kind in keys:
-        ET.SubElement(root, "key", {"id": key, "for": target, "attr.name": key,
-                                    "attr.type": kind})
-    graph = ET.SubElement(root, "graph", id="spacekg-partnerships", edgedefault="undirected")
-    for iri, attrs in network.nodes().items():
-        node = ET.SubElement(graph, "node", id=iri)
-        for key, value in attrs.items():
-            ET.SubElement(node, "data", key=key).text = value
-    for i, (a, b, shared) in enumerate(network.edges()):
-        edge = ET.SubElement(graph, "edge", id=f"e{i}", source=a, target=b)
-        ET.SubElement(edge, "data", key="weight").text = str(float(len(shared)))
-        ET.SubElement(edge, "data", key="partnerships").text = " ".join(p.iri for p in shared)
-        for key, lang in (("partnership_labels", "en"), ("partnership_labels_zh", "zh")):
-            ET.SubElement(edge, "data", key=key).text = _labels(network, shared, lang)
-        ET.SubElement(edge, "data", key="kinds").text = " ".join(
-            sorted({p.kind for p in shared if p.kind}))
-        ET.SubElement(edge, "data", key="paragraphs").text = _paragraphs(shared)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
-
-
-def write_gexf(path: Path, network: Network) -> None:
-    """GEXF 1.3 for Gephi: undirected, the edge weight in the ``weight`` attribute."""
-    root = ET.Element("gexf", xmlns="http://gexf.net/1.3", version="1.3")
-    meta = ET.SubElement(root, "meta")
-    ET.SubElement(meta, "creator").text = "SpaceKG"
-    ET.SubElement(meta, "description").text = \
-        "Partnership network of UN report A/AC.105/1294: agents joined by shared partnerships"
-    graph = ET.SubElement(root, "graph", defaultedgetype="undirected", mode="static")
-    attrs = ET.SubElement(graph, "attributes", {"class": "node"})
-    ET.SubElement(attrs, "attribute", id="label_zh", title="label_zh", type="string")
-    ET.SubElement(attrs, "attribute", id="class", title="class", type="string")
-    eattrs = ET.SubElement(graph, "attributes", {"class": "edge"})
-    for name in ("partnerships", "partnership_labels", "partnership_labels_zh", "kinds",
-                 "paragraphs"):
-        ET.SubElement(eattrs, "attribute", id=name, title=name, type="string")
-    node_el = ET.SubElement(graph, "nodes")
-    for iri, a in network.nodes().items():
-        node = ET.SubElement(node_el, "node", id=iri, label=a["label"])
-        values = ET.SubElement(node, "attvalues")
-        ET.SubElement(values, "attvalue", {"for": "label_zh", "value": a["label_zh"]})
-        ET.SubElement(values, "attvalue", {"for": "class", "value": a["class"]})
-    edge_el = ET.SubElement(graph, "edges")
-    for i, (a, b, shared) in enumerate(network.edges()):
-        edge = ET.SubElement(edge_el, "edge", id=f"e{i}", source=a, target=b,
-                             weight=str(float(len(shared))))
-        values = ET.SubElement(edge, "attvalues")
-        ET.SubElement(values, "attvalue", {"for": "partnerships",
-                                           "value": " ".join(p.iri for p in shared)})
-        for name, lang in (("partnership_labels", "en"), ("partnership_labels_zh", "zh")):
-            ET.SubElement(values, "attvalue",
-                          {"for": name, "value": _labels(network, shared, lang)})
-        ET.SubElement(values, "attvalue", {"for": "kinds", "value": " ".join(
-            sorted({p.kind for p in shared if p.kind}))})
-        ET.SubElement(values, "attvalue", {"for": "paragraphs", "value": _paragraphs(shared)})
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+def as_nx(network: Network) -> nx.Graph:
+    """The agent network for networkx's GraphML and GEXF writers (Gephi, Cytoscape):
+    undirected, ``weight`` the number of shared partnerships (a double), each edge listing
+    those partnerships, their labels in both languages, kinds and paragraphs as strings."""
+    graph = nx.Graph()
+    graph.add_nodes_from(network.nodes().items())
+    for a, b, shared in network.edges():
+        graph.add_edge(
+            a, b, weight=float(len(shared)),
+            partnerships=" ".join(p.iri for p in shared),
+            partnership_labels=_labels(network, shared, "en"),
+            partnership_labels_zh=_labels(network, shared, "zh"),
+            kinds=" ".join(sorted({p.kind for p in shared if p.kind})),
+            paragraphs=_paragraphs(shared),
+        )
+    return graph
 
 
 def partnerships_csv(network: Network) -> str:

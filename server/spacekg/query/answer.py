@@ -128,7 +128,10 @@ def _validators(etag: str) -> list[tuple[str, str]]:
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
-    """Weak comparison (RFC 9110 §13.1.2), as ``If-None-Match`` requires; ``*`` matches."""
+    """Weak comparison (RFC 9110 §13.1.2), as ``If-None-Match`` requires; ``*`` matches.
+
+    Werkzeug's ``parse_etags(...).contains_weak`` does the same, but the query layer stays
+    free of the web framework (the layers contract), and this is its whole rule."""
     if if_none_match.strip() == "*":
         return True
     opaque = etag.removeprefix("W/")

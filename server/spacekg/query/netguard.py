@@ -51,19 +51,3 @@ def deny_outbound_network(*, allow_sockets: bool = False) -> None:
         rules.load()
     except OSError as exc:
         raise NetworkWallUnavailable(f"the seccomp filter could not be loaded: {exc}") from exc
-
-
-def network_is_denied() -> bool:
-    """True when this process cannot connect to anything over the network (the wall is up)."""
-    try:
-        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    except PermissionError:
-        return True
-    with probe:
-        try:
-            probe.connect(("127.0.0.1", 9))
-        except PermissionError:
-            return True
-        except OSError:
-            return False
-    return False

@@ -37,32 +37,23 @@ How a write is applied, and why:
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-import os
-import re
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.term import Node
+from rdflib import RDF, Graph, URIRef
 
 import spacekg.write.uploads  # noqa: F401 - quiets rdflib's conversion warnings
-from spacekg.build.reasoning import close_store, from_ox, refresh_inferred
+from spacekg.build.reasoning import refresh_inferred
 from spacekg.build.validate import ValidationReport, ValidationResult
 from spacekg.errors import (
     ConfigError,
     GraphNotFound,
     RequestTooLarge,
-    SpaceKGError,
-    Unauthorized,
     UnprocessableWrite,
     UnsupportedMediaType,
     WriteForbidden,
@@ -72,6 +63,21 @@ from spacekg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SHAPES_GRAPH
 from spacekg.sparql import add_using, check_update
 from spacekg.stores import Store
 from spacekg.write.incremental import IncrementalValidator
+from spacekg.write.journal import HALVES, Journal
+from spacekg.write.quads import (
+    data_block,
+    data_graph,
+    data_triples,
+    graph_label,
+    has_blank,
+    in_graph,
+    is_default,
+    own_default_triples,
+    reasoner_types,
+    refuse_ill_typed,
+    settle_default_graph,
+    still_data,
+)
 from spacekg.write.update_process import (
     UPDATE_TIMEOUT,
     Limits,
@@ -90,10 +96,7 @@ GRAPH_FORMATS = (
     "application/ld+json",
 )
 
-_CHANGESET = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")
 
-#: Graphs not validated as instance data (the build validates data without them too).
-_NOT_DATA = frozenset({str(ONTOLOGY_GRAPH), str(INFERRED_GRAPH)})
 _ONTOLOGY = str(ONTOLOGY_GRAPH)
 _INFERRED = str(INFERRED_GRAPH)
 #: Graphs the build maintains: writes to them are refused unless the operator opens one.
@@ -103,68 +106,6 @@ MAX_LITERAL_CHARS = 100_000
 #: Most quads one write may add and remove together.
 MAX_WRITE_QUADS = 200_000
 _RDF_TYPE = ox.NamedNode(str(RDF.type))
-
-
-# --- tokens -----------------------------------------------------------------------------
-
-
-def parse_tokens(text: str, *, where: str) -> dict[str, str]:
-    """``name:token`` entries (one per line, or separated by commas) → {token: name}.
-
-    Blank lines and ``#`` comments are skipped. Raises ConfigError for an entry without a
-    name or a token (the message never repeats the token).
-    """
-    tokens: dict[str, str] = {}
-    for number, raw in enumerate(text.replace(",", "\n").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        name, sep, token = line.partition(":")
-        if not sep or not name.strip() or not token.strip():
-            raise ConfigError(f"{where}, entry {number}: expected name:token")
-        tokens[token.strip()] = name.strip()
-    return tokens
-
-
-def load_tokens(tokens_file: str | Path | None, env_value: str | None) -> dict[str, str]:
-    """Write tokens from a file and/or the ``SPACEKG_WRITE_TOKENS`` value → {token: name}.
-
-    Raises ConfigError when the file cannot be read or no token is configured at all.
-    """
-    tokens: dict[str, str] = {}
-    if tokens_file:
-        try:
-            text = Path(tokens_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read the tokens file {tokens_file}: {exc}") from exc
-        tokens.update(parse_tokens(text, where=str(tokens_file)))
-    if env_value:
-        tokens.update(parse_tokens(env_value, where="SPACEKG_WRITE_TOKENS"))
-    if not tokens:
-        raise ConfigError(
-            "writes are on but no token is configured: give --tokens-file FILE (lines "
-            "name:token) or set SPACEKG_WRITE_TOKENS"
-        )
-    return tokens
-
-
-def authorise(authorization: str | None, tokens: Mapping[str, str]) -> str:
-    """The name of the token in an ``Authorization: Bearer …`` header.
-
-    Raises Unauthorized when there is no bearer token, WriteForbidden when it is not one of
-    ``tokens``. Every configured token is compared in constant time.
-    """
-    scheme, _, presented = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not presented.strip():
-        raise Unauthorized("writing needs a bearer token: Authorization: Bearer <token>")
-    presented = presented.strip()
-    found = None
-    for token, name in tokens.items():
-        if hmac.compare_digest(token.encode(), presented.encode()):
-            found = name
-    if found is None:
-        raise WriteForbidden("this token may not write")
-    return found
 
 
 # --- the gate ---------------------------------------------------------------------------
@@ -223,7 +164,7 @@ class WriteGate:
         self.store = store
         self.shapes = shapes
         self.ontology = ontology
-        self.audit_log = Path(audit_log) if audit_log else None
+        self.journal = Journal(Path(audit_log) if audit_log else None)
         self._lock = threading.Lock()
         self._state: _GateState | None = None
         #: False: every write is validated in full (the reference the incremental run is
@@ -364,29 +305,29 @@ class WriteGate:
             state = self._sync()
             before, after = set(native), set(candidate)
             own_added, own_removed = after - before, before - after
-            own_default = _own_default_triples(before, after)
+            own_default = own_default_triples(before, after)
             # the union in the default graph is recomputed below, and must not feed the
             # rules stale premises meanwhile
             candidate.clear_graph(ox.DefaultGraph())
             refreshed = False
             if state.maintain_inferred(candidate) and any(
-                    not _in(q, _INFERRED) for q in own_added | own_removed):
+                    not in_graph(q, _INFERRED) for q in own_added | own_removed):
                 refresh_inferred(candidate, state.kept_types(candidate))
                 refreshed = True
-                own_added = {q for q in own_added if not _in(q, _INFERRED)}
-                own_removed = {q for q in own_removed if not _in(q, _INFERRED)}
-            _settle_default_graph(candidate, own_default)
+                own_added = {q for q in own_added if not in_graph(q, _INFERRED)}
+                own_removed = {q for q in own_removed if not in_graph(q, _INFERRED)}
+            settle_default_graph(candidate, own_default)
             after = set(candidate)
             # what the write itself changed, not the union following it
             own_added = {q for q in own_added if q in after}
             own_removed = {q for q in own_removed if q not in after}
             added, removed = after - before, before - after
-            inferred_added = sum(1 for q in added if _in(q, _INFERRED))
-            inferred_removed = sum(1 for q in removed if _in(q, _INFERRED))
+            inferred_added = sum(1 for q in added if in_graph(q, _INFERRED))
+            inferred_removed = sum(1 for q in removed if in_graph(q, _INFERRED))
             graphs_before = set(native.named_graphs())
             graphs_after = set(candidate.named_graphs())
             new_graphs, gone_graphs = graphs_after - graphs_before, graphs_before - graphs_after
-            touched = set(graphs) | {_graph_label(q.graph_name) for q in own_added | own_removed}
+            touched = set(graphs) | {graph_label(q.graph_name) for q in own_added | own_removed}
             touched |= {g.value for g in new_graphs | gone_graphs
                         if not (refreshed and g.value == _INFERRED)}
             record: dict[str, object] = {
@@ -400,18 +341,18 @@ class WriteGate:
                 record["inferred"] = {"added": inferred_added, "removed": inferred_removed}
             self._refuse_out_of_bounds(own_added, own_removed, new_graphs, gone_graphs, refreshed)
             if not (added or removed or new_graphs or gone_graphs):
-                self._audit({**record, "outcome": "accepted (no change)"})
+                self.journal.audit({**record, "outcome": "accepted (no change)"})
                 return WriteResult(0, 0, tuple(sorted(touched)))
             for quad in own_added:
                 refuse_ill_typed(quad)
             checked = time.monotonic()
-            ontology_changed = any(_in(q, _ONTOLOGY) for q in own_added | own_removed) or any(
+            ontology_changed = any(in_graph(q, _ONTOLOGY) for q in own_added | own_removed) or any(
                 isinstance(g, ox.NamedNode) and g.value == _ONTOLOGY
                 for g in new_graphs | gone_graphs)
             try:
                 outcome = state.validator.check(
-                    _data_triples(own_added),
-                    _data_triples(q for q in own_removed if not _still_data(candidate, q)),
+                    data_triples(own_added),
+                    data_triples(q for q in own_removed if not still_data(candidate, q)),
                     force_full="the ontology graph changed" if ontology_changed
                     else "" if self.incremental else "incremental validation is off",
                 )
@@ -419,7 +360,7 @@ class WriteGate:
                 state.validator.rollback()
                 self._state = None  # rebuilt from the store on the next write
                 log.exception("validation failed on a write; the write is refused")
-                self._audit({**record, "outcome": "rejected", "error": "validation failed"})
+                self.journal.audit({**record, "outcome": "rejected", "error": "validation failed"})
                 raise UnprocessableWrite(
                     "the write could not be validated against the shapes, so it was refused; "
                     "nothing was changed (the server's log has the cause)") from exc
@@ -429,7 +370,7 @@ class WriteGate:
             record["validation_seconds"] = round(time.monotonic() - checked, 3)
             if outcome.introduced:
                 state.validator.rollback()
-                self._audit({**record, "outcome": "rejected",
+                self.journal.audit({**record, "outcome": "rejected",
                              "violations": len(outcome.introduced)})
                 rejected = ValidationReport(tuple(sorted(outcome.introduced)))
                 raise WriteRejected(
@@ -439,19 +380,19 @@ class WriteGate:
                 )
             # write-ahead: the changeset and a "committing" record are on disk before the
             # store changes, so a write that lands is never without its audit record
-            changeset = self._record_changeset(own_added, own_removed)
-            self._audit({**record, "outcome": "committing", "changeset": changeset})
+            changeset = self.journal.record_changeset(own_added, own_removed)
+            self.journal.audit({**record, "outcome": "committing", "changeset": changeset})
             try:
                 self._apply(added, removed, new_graphs, gone_graphs)
             except BaseException:
                 state.validator.rollback()
                 self._state = None  # the store may be half-written (blank nodes): resync
-                self._audit({**record, "outcome": "failed", "changeset": changeset})
+                self.journal.audit({**record, "outcome": "failed", "changeset": changeset})
                 raise
             self.store.mark_changed()
             state.validator.commit()
             state.generation = self.store.generation
-            self._audit(
+            self.journal.audit(
                 {**record, "outcome": "accepted", "changeset": changeset,
                  "seconds": round(time.monotonic() - started, 3)}
             )
@@ -467,7 +408,7 @@ class WriteGate:
     ) -> None:
         """Refuse, before validation, a write that touches a protected graph, stores an
         oversized literal or changes more quads than a write may."""
-        touched = {_graph_label(q.graph_name) for q in added | removed}
+        touched = {graph_label(q.graph_name) for q in added | removed}
         touched |= {g.value for g in new_graphs | gone_graphs if isinstance(g, ox.NamedNode)
                     and not (refreshed and g.value == _INFERRED)}
         hit = sorted(touched & self.protected_graphs)
@@ -495,9 +436,9 @@ class WriteGate:
         store changed other than through this gate, or on the first write."""
         generation = self.store.generation
         if self._state is None or self._state.generation != generation:
-            data = _data_graph(self.native)
+            data = data_graph(self.native)
             validator = IncrementalValidator(data, shapes=self.shapes, ontology=self.ontology)
-            self._state = _GateState(generation, validator, _reasoner_types(self.native))
+            self._state = _GateState(generation, validator, reasoner_types(self.native))
         return self._state
 
     def violations(self) -> tuple[ValidationResult, ...]:
@@ -513,7 +454,7 @@ class WriteGate:
         gone_graphs: set[ox.NamedNode | ox.BlankNode],
     ) -> None:
         native = self.native
-        if any(_has_blank(q) for q in added | removed) or any(
+        if any(has_blank(q) for q in added | removed) or any(
             isinstance(g, ox.BlankNode) for g in new_graphs | gone_graphs
         ):
             # SPARQL Update cannot name existing blank nodes: quad by quad, under the lock.
@@ -528,9 +469,9 @@ class WriteGate:
             operations = [f"DROP SILENT GRAPH {g}" for g in sorted(gone_graphs, key=str)]
             operations += [f"CREATE SILENT GRAPH {g}" for g in sorted(new_graphs, key=str)]
             if removed:
-                operations.append("DELETE DATA {\n" + _data_block(removed) + "}")
+                operations.append("DELETE DATA {\n" + data_block(removed) + "}")
             if added:
-                operations.append("INSERT DATA {\n" + _data_block(added) + "}")
+                operations.append("INSERT DATA {\n" + data_block(added) + "}")
             # one request = one transaction in Oxigraph
             native.update(" ;\n".join(operations))
         if getattr(self.store, "path", None) is not None:
@@ -538,85 +479,21 @@ class WriteGate:
 
     # change history ------------------------------------------------------------------
 
-    @property
-    def changes_dir(self) -> Path | None:
-        return self.audit_log.parent / "changesets" if self.audit_log else None
-
-    def _record_changeset(self, added: set[ox.Quad], removed: set[ox.Quad]) -> str | None:
-        """Write the added and removed quads as two N-Quads files; return the changeset id."""
-        directory = self.changes_dir
-        if directory is None:
-            return None
-        directory.mkdir(parents=True, exist_ok=True)
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
-        for kind, quads in (("added", added), ("removed", removed)):
-            path = directory / f"{name}.{kind}.nq"
-            data = ox.serialize(sorted(quads, key=str), format=ox.RdfFormat.N_QUADS) or b""
-            with path.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        return name
-
     def _recover(self) -> None:
         """Settle writes a crash interrupted: a "committing" record without its outcome is
         "accepted" when the store holds its changeset (added quads in, removed quads out),
         else "failed". Runs once, when the gate opens the store."""
-        if self.audit_log is None or not self.audit_log.is_file() or self.changes_dir is None:
-            return
-        pending: dict[str, dict[str, object]] = {}
-        for line in self.audit_log.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            name = record.get("changeset")
-            if not name:
-                continue
-            if record.get("outcome") == "committing":
-                pending[str(name)] = record
-            else:
-                pending.pop(str(name), None)
-        for name, record in pending.items():
+        for name, record in self.journal.pending().items():
             added, removed = (
-                list(ox.parse(path=str(self.changes_dir / f"{name}.{kind}.nq"),
+                list(ox.parse(self.journal.changeset_quads(name, kind),
                               format=ox.RdfFormat.N_QUADS))
-                for kind in ("added", "removed")
+                for kind in HALVES
             )
-            landed = all(q in self.native for q in added if not _has_blank(q)) and not any(
-                q in self.native for q in removed if not _has_blank(q))
+            landed = all(q in self.native for q in added if not has_blank(q)) and not any(
+                q in self.native for q in removed if not has_blank(q))
             outcome = "accepted" if landed else "failed"
             fields = {k: v for k, v in record.items() if k not in ("time", "outcome")}
-            self._audit({**fields, "outcome": outcome, "recovered": True})
-
-    def changesets(self) -> list[dict[str, object]]:
-        """Accepted writes that changed something, oldest first, as their audit records."""
-        if self.audit_log is None or not self.audit_log.is_file():
-            return []
-        records = []
-        for line in self.audit_log.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            if record.get("outcome") == "accepted" and record.get("changeset"):
-                records.append(record)
-        return records
-
-    def changeset_quads(self, name: str, kind: str) -> bytes:
-        """The N-Quads of one changeset's ``added`` or ``removed`` half; GraphNotFound if none."""
-        directory = self.changes_dir
-        path = directory / f"{name}.{kind}.nq" if directory else None
-        if path is None or not _CHANGESET.fullmatch(name) or kind not in ("added", "removed") \
-                or not path.is_file():
-            raise GraphNotFound(f"no changeset {name} {kind}", iri="")
-        return path.read_bytes()
-
-    def _audit(self, record: dict[str, object]) -> None:
-        line = {"time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **record}
-        text = json.dumps(line, ensure_ascii=False)
-        log.info("write: %s", text)
-        if self.audit_log is None:
-            return
-        self.audit_log.parent.mkdir(parents=True, exist_ok=True)
-        with self.audit_log.open("a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+            self.journal.audit({**fields, "outcome": outcome, "recovered": True})
 
 
 # --- the gate's state: data mirror, violations, types the reasoner added ----------------
@@ -641,168 +518,13 @@ class _GateState:
         """HermiT's types, for individuals the data still says something about."""
         kept = []
         for individual, cls in sorted(self.reasoner_types):
-            if any(not _in(q, _INFERRED) and not _in(q, _ONTOLOGY) and not _is_default(q)
+            if any(not in_graph(q, _INFERRED) and not in_graph(q, _ONTOLOGY) and not is_default(q)
                    for q in candidate.quads_for_pattern(ox.NamedNode(individual), None, None,
                                                         None)):
                 kept.append((URIRef(individual), URIRef(cls)))
         return kept
 
 
-def settle_union(store: ox.Store, before: set[ox.Quad]) -> None:
-    """After quads were added to or removed from ``store`` (which held ``before``), make its
-    default graph the union again: what replaying a changeset needs, since changesets hold
-    the curator's quads and the union follows from them, as the inferences do."""
-    _settle_default_graph(store, _own_default_triples(before, set(store)))
-
-
-def _own_default_triples(before: set[ox.Quad], after: set[ox.Quad]) -> set[ox.Triple]:
-    """Triples of the default graph after a write that stand there on their own: written to
-    it by this write, or there before without any named graph holding them. The others were
-    copies of the named graphs' union and follow it (README, "The default graph")."""
-    named_before = {_triple(q) for q in before if not _is_default(q)}
-    default_before = {_triple(q) for q in before if _is_default(q)}
-    return {
-        t for t in (_triple(q) for q in after if _is_default(q))
-        if t not in named_before or t not in default_before
-    }
-
-
-def _settle_default_graph(store: ox.Store, own: set[ox.Triple]) -> None:
-    """Make the default graph of ``store`` its own triples plus the union of its named
-    graphs, each triple once: a triple leaves it only when no named graph holds it."""
-    default = ox.DefaultGraph()
-    store.clear_graph(default)
-    union = {_triple(q) for q in store if not _is_default(q)}
-    store.extend(ox.Quad(t.subject, t.predicate, t.object, default) for t in union | own)
-
-
-def _triple(quad: ox.Quad) -> ox.Triple:
-    return ox.Triple(quad.subject, quad.predicate, quad.object)
-
-
-def _is_default(quad: ox.Quad) -> bool:
-    return isinstance(quad.graph_name, ox.DefaultGraph)
-
-
-def _in(quad: ox.Quad, graph: str) -> bool:
-    return isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value == graph
-
-
-def _is_data(quad: ox.Quad) -> bool:
-    """A quad of a data graph, or of the default graph (the gate's callers pass default-graph
-    quads only when they are the writer's own: the union copies are not data twice)."""
-    return not (isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name.value in _NOT_DATA)
-
-
-def _to_triple(quad: ox.Quad) -> tuple[Node, Node, Node] | None:
-    try:
-        return from_ox(quad.subject), from_ox(quad.predicate), from_ox(quad.object)
-    except SpaceKGError:  # a quoted triple (RDF-star): rdflib, and so SHACL, cannot see it
-        return None
-
-
-def _data_triples(quads: Iterable[ox.Quad]) -> set[tuple[Node, Node, Node]]:
-    triples = (_to_triple(q) for q in quads if _is_data(q))
-    return {t for t in triples if t is not None}
-
-
-def _still_data(store: ox.Store, quad: ox.Quad) -> bool:
-    """Whether the triple of a removed quad is still data in ``store``: in a data graph, or
-    in the default graph without being a copy of a named graph's (the ontology's or the
-    inferred graph's) triple."""
-    holders = list(store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None))
-    named = [q for q in holders if not _is_default(q)]
-    return any(_is_data(q) for q in named) or (not named and bool(holders))
-
-
-def _data_graph(store: ox.Store) -> Graph:
-    """The union of the data graphs as an rdflib Graph (blank nodes keep Oxigraph's ids, so
-    focus nodes are named the same in every run)."""
-    data = Graph()
-    in_named = set()
-    for quad in store.quads_for_pattern(None, None, None, None):
-        if _is_default(quad):
-            continue
-        in_named.add(_triple(quad))
-        if _is_data(quad):
-            triple = _to_triple(quad)
-            if triple is not None:
-                data.add(triple)
-    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-        if _triple(quad) not in in_named:  # the default graph's own triples
-            triple = _to_triple(quad)
-            if triple is not None:
-                data.add(triple)
-    return data
-
-
-def _reasoner_types(store: ox.Store) -> frozenset[tuple[str, str]]:
-    """Types in graph/inferred that the rules alone do not give: what the build's HermiT run
-    added. Kept when graph/inferred is recomputed after a write (HermiT is not rerun)."""
-    inferred = ox.NamedNode(_INFERRED)
-    if not any(True for _ in store.quads_for_pattern(None, None, None, inferred)):
-        return frozenset()
-    scratch = ox.Store()  # the named graphs but the inferred one: the rules read their union
-    scratch.extend(q for q in store if not _in(q, _INFERRED) and not _is_default(q))
-    close_store(scratch)
-    by_rules = set(scratch.quads_for_pattern(None, _RDF_TYPE, None, inferred))
-    return frozenset(
-        (q.subject.value, q.object.value)
-        for q in store.quads_for_pattern(None, _RDF_TYPE, None, inferred)
-        if q not in by_rules and isinstance(q.subject, ox.NamedNode)
-        and isinstance(q.object, ox.NamedNode)
-    )
-
-
-def default_audit_log(store: Store) -> Path | None:
-    """``audit.jsonl`` beside an on-disk store's files (None for an in-memory store)."""
-    path = getattr(store, "path", None)
-    return Path(path) / "audit.jsonl" if path is not None else None
-
-
-def _graph_label(graph: object) -> str:
-    return graph.value if isinstance(graph, ox.NamedNode) else "default"
-
-
-def _has_blank(quad: ox.Quad) -> bool:
-    return any(
-        isinstance(t, ox.BlankNode) for t in (quad.subject, quad.object, quad.graph_name)
-    ) or isinstance(quad.subject, ox.Triple) or isinstance(quad.object, ox.Triple)
-
-
-def _data_block(quads: Iterable[ox.Quad]) -> str:
-    """Quads as the body of INSERT DATA / DELETE DATA, serialised by Oxigraph's terms
-    (N-Triples escaping), grouped by graph."""
-    by_graph: dict[str, list[str]] = {}
-    for q in quads:
-        key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
-        by_graph.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
-    parts: list[str] = []
-    for graph, lines in sorted(by_graph.items()):
-        body = "\n".join(sorted(lines))
-        parts.append(f"GRAPH {graph} {{\n{body}\n}}\n" if graph else body + "\n")
-    return "".join(parts)
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_LANG_STRING = str(RDF.langString)
-
-
-def refuse_ill_typed(quad: ox.Quad) -> None:
-    """Raise UnprocessableWrite for a literal that is not a value of its datatype
-    (``"x"^^xsd:integer``): SHACL engines fail on them instead of reporting them."""
-    value = quad.object
-    if not isinstance(value, ox.Literal) or value.language:
-        return
-    datatype = value.datatype.value
-    if datatype in (_XSD_STRING, _LANG_STRING):
-        return
-    if Literal(value.value, datatype=URIRef(datatype)).ill_typed:
-        raise UnprocessableWrite(
-            f'"{value.value[:200]}" is not a valid {datatype} (the object of '
-            f"{quad.predicate.value} on {quad.subject}); write a value of that datatype. "
-            "Nothing was changed"
-        )
 
 
 def _accepted_media_type(media_type: str) -> None:
@@ -813,14 +535,3 @@ def _accepted_media_type(media_type: str) -> None:
         )
 
 
-__all__ = [
-    "GRAPH_FORMATS",
-    "GraphTarget",
-    "WriteGate",
-    "WriteResult",
-    "authorise",
-    "default_audit_log",
-    "load_tokens",
-    "parse_tokens",
-    "settle_union",
-]
