@@ -107,6 +107,28 @@ def browser_page(browser_context: tuple[object, list[str]]) -> Iterator[tuple[ob
     assert not errors, f"JavaScript errors or CSP violations: {errors}"
 
 
+#: Whether a drawn graph reads at first sight: the smallest label's size on screen (its font
+#: size times the zoom), labels shown whole, and pairs of node boxes (labels included) that
+#: overlap.
+READABLE = """(cy) => {
+  const boxes = cy.nodes(':visible').map(n => n.renderedBoundingBox(
+    {includeLabels: true, includeOverlays: false}));
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
+  }
+  const sizes = cy.nodes(':visible').map(n => parseFloat(n.style('font-size')));
+  const px = Math.min(...sizes) * cy.zoom();
+  const cut = cy.nodes(':visible').filter(n => n.style('label').endsWith('…')).length;
+  return {px: px, overlaps: overlaps, cut: cut};
+}"""
+
+
+def readable(page: object, graph: str) -> dict[str, float]:
+    return page.evaluate(f"() => ({READABLE})(window.{graph})")  # type: ignore[attr-defined, no-any-return]
+
+
 def shot(page: object, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)  # type: ignore[attr-defined]
 
@@ -119,6 +141,9 @@ def test_browse_search_switch_language_query_and_explore(
     # home page
     p.goto(base_url + "/")  # type: ignore[attr-defined]
     assert "SpaceKG" in p.title()  # type: ignore[attr-defined]
+    # the map's atlas read to its end before the page is left: a download cut short leaves
+    # the test server's file open (a ResourceWarning, an error under filterwarnings)
+    p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
     shot(p, "01-home")
 
     # typeahead search in Chinese and English
@@ -149,6 +174,7 @@ def test_browse_search_switch_language_query_and_explore(
     assert title != "Artemis Program" and any("\u4e00" <= ch <= "\u9fff" for ch in title)
     shot(p, "05-entity-zh")
     p.goto(base_url + "/?lang=en")  # type: ignore[attr-defined]
+    p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
 
     # an example query in YASGUI, result rows in the table, then the graph view
     p.goto(base_url + "/sparql#example=04-represented-agencies")  # type: ignore[attr-defined]
@@ -184,6 +210,15 @@ def test_browse_search_switch_language_query_and_explore(
     p.wait_for_function("() => document.getElementById('cy').dataset.expanded === '2'")  # type: ignore[attr-defined]
     after = p.evaluate("() => window.spacekgExplorer.nodes().length")  # type: ignore[attr-defined]
     assert after > before
+    view = readable(p, "spacekgExplorer")
+    assert view["px"] >= 11 and view["overlaps"] == 0 and view["cut"] == 0, view
+    # the panel's status and buttons stay inside it
+    inside = p.evaluate(  # type: ignore[attr-defined]
+        "() => { const panel = document.querySelector('.explorer .panel').getBoundingClientRect();"
+        " return ['status', 'relayout', 'reset'].every(id => {"
+        " const r = document.getElementById(id).getBoundingClientRect();"
+        " return r.bottom <= panel.bottom && r.right <= panel.right; }); }")
+    assert inside
     assert p.locator("#selected-link").count() == 1  # type: ignore[attr-defined]
     shot(p, "08-explorer")
 
@@ -237,6 +272,7 @@ def test_participation_charts_link_each_figure_to_its_paragraph(
     p = page  # type: ignore[assignment]
     for lang in ("en", "zh"):
         p.goto(base_url + f"/?lang={lang}")  # type: ignore[attr-defined]
+        p.wait_for_selector("figure.world-map.drawn", timeout=10_000)  # type: ignore[attr-defined]
         rows = p.locator("section.participation .bar-row")  # type: ignore[attr-defined]
         assert rows.count() == 9
         onsite = p.locator(".bar-row[data-kind='OnsiteParticipants'] .bar-value")  # type: ignore[attr-defined]
@@ -284,7 +320,7 @@ def test_partnership_network_view(
     page, blocked = browser_page
     p = page  # type: ignore[assignment]
     for lang in ("en", "zh"):
-        p.goto(base_url + f"/explore/partnerships?lang={lang}")  # type: ignore[attr-defined]
+        p.goto(base_url + f"/partnerships?lang={lang}")  # type: ignore[attr-defined]
         p.wait_for_selector("#net[data-ready='1']", timeout=10_000)  # type: ignore[attr-defined]
         data = p.evaluate(  # type: ignore[attr-defined]
             "() => JSON.parse(document.getElementById('network-data').textContent)")
@@ -294,6 +330,9 @@ def test_partnership_network_view(
             " window.spacekgPartnerships.edges().length]")
         assert drawn == [len(data["nodes"]), len(data["edges"])]
         assert len(data["edges"]) >= 3
+        # every partner's whole name, at 11 px or more on screen, none over another
+        view = readable(p, "spacekgPartnerships")
+        assert view["px"] >= 11 and view["overlaps"] == 0 and view["cut"] == 0, view
         # click the middle of a line as a person would (evaluating an expression that returns
         # a Cytoscape collection would make Playwright serialise the whole graph)
         x, y = p.evaluate(  # type: ignore[attr-defined]
@@ -317,7 +356,7 @@ def test_yasgui_shows_sparql_errors_readably(
     not the endpoint's raw JSON."""
     page, blocked = browser_page
     p = page  # type: ignore[assignment]
-    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.goto(base_url + "/sparql?lang=en", wait_until="load")  # type: ignore[attr-defined]
     p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
     p.evaluate("() => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
                " t.setQuery('SELECT * WHERE { ?s ?p }'); t.query().catch(() => {}); }")
@@ -336,7 +375,7 @@ def test_yasgui_map_view_for_results_with_countries(
     in the result."""
     page, blocked = browser_page
     p = page  # type: ignore[assignment]
-    p.goto(base_url + "/sparql", wait_until="load")  # type: ignore[attr-defined]
+    p.goto(base_url + "/sparql?lang=en", wait_until="load")  # type: ignore[attr-defined]
     p.wait_for_function("() => window.spacekgYasgui && window.spacekgYasgui.getTab()")  # type: ignore[attr-defined]
     query = ("PREFIX skg: <https://w3id.org/spacekg/ontology#> SELECT DISTINCT ?c WHERE { "
              "?x skg:providedBy ?c . ?c a skg:Country }")
@@ -377,4 +416,87 @@ def test_explorer_search_notes_off_and_why(
     p.wait_for_url("**/explore?iri=*cnsa*")  # type: ignore[attr-defined]
     assert "came from" in p.locator("#why").inner_text()  # type: ignore[attr-defined]
     p.screenshot(path=str(ARTIFACTS / "explorer-cnsa-en.png"))  # type: ignore[attr-defined]
+    assert blocked == [], f"pages tried to reach other hosts: {blocked}"
+
+
+#: Names that have no Chinese form and stay as they are on a Chinese page.
+TECHNICAL_NAMES = ("SpaceKG SPARQL VoID DCAT Turtle JSON JSON-LD CSV GraphML GEXF Gephi Cytoscape "
+                   "SHACL OWL RDF SHA-256 SHA256SUMS gzip EN IRI URI cURL CC BY kB MB GB GET POST "
+                   "ttl jsonld nt rdf trig nq owl xml html json csv N-Quads TriG YASGUI").split()
+ENGLISH_WORDS = (Path(__file__).resolve().parent / "english_words.js").read_text(encoding="utf-8")
+
+#: Every kind of page of the site, each waited for until its scripts have drawn it.
+CHINESE_PAGES = [
+    ("/", "figure.world-map.drawn"),
+    ("/browse", None),
+    ("/browse?class=https%3A%2F%2Fw3id.org%2Fspacekg%2Fontology%23SpaceAgency", None),
+    ("/programme", None),
+    ("/explore", "#cy[data-expanded='1']"),
+    ("/partnerships", "#net[data-ready='1']"),
+    ("/download", None),
+    ("/ontology", None),
+    ("/shapes", None),
+    ("/validation/latest", None),
+    ("/search?q=%E5%AB%A6%E5%A8%A5", None),
+    ("/no/such/page", None),
+    ("/id/agency/cnsa", None),
+    ("/id/mission/change-7", None),
+    ("/para/36", "#paragraph-text"),  # the short address leads to the paragraph
+    ("/id/country/chn", "figure.world-map.drawn"),
+    ("/id/event/haikou-workshop-2022", None),
+    ("/graph/para/36", None),
+    ("/sparql", ".yasr"),
+]
+
+
+def test_every_page_speaks_chinese(
+        browser_page: tuple[object, list[str]], base_url: str) -> None:
+    """In Chinese, with their scripts run, no page shows an English interface word: every
+    text outside the data's own English (marked lang="en"), code and technical names is
+    Chinese — including YASGUI's controls, a query's results, its map and graph views and a
+    syntax error, the explorer's status and legend, and the 404 page."""
+    page, blocked = browser_page
+    p = page  # type: ignore[assignment]
+
+    def english() -> list[str]:
+        return p.evaluate(ENGLISH_WORDS, TECHNICAL_NAMES)  # type: ignore[attr-defined, no-any-return]
+
+    found: dict[str, list[str]] = {}
+    for path, ready in CHINESE_PAGES:
+        # the SHACL report is computed on its first request: the page waits for it
+        p.goto(base_url + path + ("&" if "?" in path else "?") + "lang=zh",  # type: ignore[attr-defined]
+               timeout=300_000)
+        if ready:
+            p.wait_for_selector(ready, timeout=20_000)  # type: ignore[attr-defined]
+        if path == "/para/36":
+            assert "/id/document/a-ac-105-1294/para/36" in p.url  # type: ignore[attr-defined]
+        if english():
+            found[path] = english()
+
+    # the SPARQL page at work: a query's table (labels, counts), its map, its graph, an error
+    p.evaluate("""() => { const tab = window.spacekgYasgui.getTab();
+        tab.setQuery('SELECT ?c (COUNT(?partnership) AS ?n) WHERE { ?partnership skg:partner ?c . '
+          + '?c a skg:Country } GROUP BY ?c'); tab.query(); }""")  # type: ignore[attr-defined]
+    p.wait_for_selector(".yasr tbody tr", timeout=20_000)  # type: ignore[attr-defined]
+    p.wait_for_function(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('.yasr tbody a.iri')].some(a => /[\\u4e00-\\u9fff]/"
+        ".test(a.textContent))", timeout=10_000)
+    # labels for IRIs (predeclared prefixes, no PREFIX line), plain values: no "4"^^xsd:integer
+    cells = p.locator(".yasr tbody").inner_text()  # type: ignore[attr-defined]
+    assert "^^" not in cells and '"' not in cells and "<http" not in cells
+    shot(p, "sparql-query-zh")
+    for view, ready in (("map", ".yasr-map.drawn"), ("graph", ".yasr-graph canvas"),
+                        ("table", ".yasr tbody tr")):
+        p.evaluate(f"() => window.spacekgYasgui.getTab().getYasr().selectPlugin('{view}')")  # type: ignore[attr-defined]
+        p.wait_for_selector(ready, timeout=10_000)  # type: ignore[attr-defined]
+        if english():
+            found[f"/sparql ({view})"] = english()
+    p.evaluate("() => { const t = window.spacekgYasgui.getTab();"  # type: ignore[attr-defined]
+               " t.setQuery('SELECT * WHERE { ?s ?p }'); t.query().catch(() => {}); }")
+    p.wait_for_selector(".spacekg-error", timeout=10_000)  # type: ignore[attr-defined]
+    shot(p, "sparql-error-zh")
+    if english():
+        found["/sparql (error)"] = english()
+    p.context.clear_cookies()  # type: ignore[attr-defined]  # the next tests choose English
+    assert not found, f"English interface words on Chinese pages: {found}"
     assert blocked == [], f"pages tried to reach other hosts: {blocked}"

@@ -234,3 +234,23 @@ def test_building_starts_no_rocksdb_threads_in_the_building_process(
     threads = done.stdout.strip().split(",")
     assert threads and not [t for t in threads if "rocksdb" in t.lower()], threads
     assert (tmp_path / "out" / "oxigraph").is_dir()
+
+
+def test_the_build_leaves_the_search_index_where_the_server_looks(
+        toy: ToyFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spacekg.build import searchindex
+    from spacekg.build.pipeline import SEARCH_INDEX
+    from spacekg.publish.search import IndexCache
+    from spacekg.stores.oxigraph import OxigraphStore
+
+    result = ensure_built(tmp_path / "out", sources=toy(), reasoner="skip")
+    store = OxigraphStore(result.oxigraph_path, read_only=True)  # as every worker opens it
+    folder = searchindex.index_folder(result.build_dir / SEARCH_INDEX, store)
+    assert folder is not None and (folder / searchindex.ENTITIES_FILE).is_file()
+
+    def no_build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server indexed again what the build had indexed")
+
+    monkeypatch.setattr(searchindex.FullTextIndex, "build", no_build)
+    index = IndexCache(result.build_dir / SEARCH_INDEX).get(store)
+    assert len(index) > 0

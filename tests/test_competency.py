@@ -99,3 +99,21 @@ def test_question_answers_as_the_report_says(path: Path, store: ox.Store) -> Non
     assert ok, (f"{path.name}: expected rows\n  "
                 + "\n  ".join(" | ".join(r) for r in expected)
                 + "\ngot\n  " + "\n  ".join(" | ".join(r) for r in actual))
+
+
+def test_in_chinese_each_question_names_things_in_chinese_with_the_same_rows(
+        store: ox.Store) -> None:
+    """The SPARQL page's examples for a Chinese reader pick Chinese names: the same rows, no
+    English label left (every labelled entity is named in both languages)."""
+    from spacekg.publish.examples import competency_questions
+
+    changed = 0
+    for example in competency_questions():
+        chinese = example.in_language("zh")
+        assert not re.search(r'lang\(\s*\?\w+\s*\)\s*=\s*"en"', chinese.query), example.slug
+        if chinese.query != example.query:
+            changed += 1
+            rows = [list(store.query(q)) for q in (example.query, chinese.query)]
+            assert len(rows[0]) == len(rows[1]), example.slug
+        assert example.in_language("en") == example
+    assert changed >= 10

@@ -311,13 +311,9 @@ def test_latest_validation_report_is_a_resource(tmp_path: Path) -> None:
     for name, text in (("o.ttl", TINY_ONTOLOGY), ("s.ttl", TINY_SHAPES), ("d.trig", TINY_DATA)):
         (tmp_path / name).write_text(text, encoding="utf-8")
     sources = Sources((tmp_path / "o.ttl",), (tmp_path / "s.ttl",), (tmp_path / "d.trig",))
-    app = make_app(tmp_path, SHACL_SOURCES=sources, SHACL_REPORT_WAIT=0)
+    app = make_app(tmp_path, SHACL_SOURCES=sources)
     client = app.test_client()
-    first = client.get("/validation/latest.ttl")
-    if first.status_code == 503:  # computed in the background: wait for it
-        assert first.headers["Retry-After"]
-        app.extensions["spacekg.site"].reports.get(wait=120)
-        first = client.get("/validation/latest.ttl")
+    first = client.get("/validation/latest.ttl")  # computed now: the first request waits
     assert first.status_code == 200
     graph = Graph().parse(data=first.data, format="turtle")
     report = URIRef(BASE + "validation/latest")
@@ -338,6 +334,24 @@ def test_rdflib_dereferences_the_live_server(app: Flask) -> None:
         assert (cnsa, RDF.type, URIRef(SKG + "SpaceAgency")) in graph
         assert (cnsa, SKOS.prefLabel, Literal("China National Space Administration", lang="en")) \
             in graph
+
+
+@pytest.mark.parametrize(("short", "page"), [
+    ("/para/36", "/id/document/a-ac-105-1294/para/36"),
+    ("/p/7/", "/id/document/a-ac-105-1294/para/7"),
+    ("/annex/op/2", "/id/document/a-ac-105-1294/annex/op/2"),
+])
+def test_a_short_address_of_a_report_part_leads_to_its_page(
+        client: FlaskClient, short: str, page: str) -> None:
+    response = client.get(short, headers={"Accept": "text/html"})
+    assert response.status_code == 301 and response.headers["Location"].endswith(page)
+
+
+def test_a_short_address_of_no_report_part_is_a_404_with_suggestions(
+        client: FlaskClient) -> None:
+    response = client.get("/para/99?lang=zh", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert "/para/99 处没有页面" in response.get_data(as_text=True)
 
 
 def test_ontology_version_iri_leads_to_the_ontology(client: FlaskClient) -> None:

@@ -56,6 +56,32 @@ def test_serve_prints_the_home_page_url_when_ready(tmp_path: Path) -> None:
     assert answered and answered[0] < ready[0]
 
 
+def _defunct_children_of_server(port: str) -> list[int]:
+    """Zombie processes whose parent is a ``spacekg serve --port PORT`` process (Linux)."""
+    zombies = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parent = Path(f"/proc/{fields[1]}/cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z" and b"serve" in parent and port.encode() in parent:
+            zombies.append(int(stat.parent.name))
+    return zombies
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_serve_keeps_no_defunct_child_and_greets_without_noise(tmp_path: Path) -> None:
+    """The readiness check's process is reaped at once (no ``<defunct>`` beside the server
+    for its whole life), and Granian's websocket notice does not greet every start."""
+    log = tmp_path / "serve.log"
+    with live_server(*SERVE, log_path=log) as base:
+        assert said_ready(log)
+        time.sleep(0.5)
+        assert _defunct_children_of_server(base.rsplit(":", 1)[1]) == []
+    assert "Websockets" not in log.read_text()
+
+
 @pytest.mark.parametrize(
     ("host", "home", "everywhere"),
     [

@@ -256,6 +256,8 @@ def server_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str
         "port": int(port),
         "interface": Interfaces.WSGI,
         "http": HTTPModes.http1,
+        # a WSGI app has no websockets; left on, Granian says so at every start
+        "websockets": False,
         "workers": workers or default_workers(),
         "blocking_threads": threads,
         "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
@@ -321,6 +323,9 @@ def worker_app() -> Flask:
         from spacekg.http.writes import recover_at_start
 
         recover_at_start(app)  # the audit log and the store agree before any request
+        from spacekg.http.site import warm_search
+
+        warm_search(app)  # no search request waits for the index to be built
     except SpaceKGError as exc:
         log.error("%s", exc)
         raise SystemExit(3) from None
@@ -385,16 +390,58 @@ def answers(listening: Listening, timeout: float = 5.0) -> bool:
         connection.close()
 
 
-def _announce_when_ready(listening: Listening, on_ready: Callable[[Listening], None]) -> None:
-    """Ask until a worker answers, then call ``on_ready`` once. Runs in a process of its own
-    (see :func:`main`) that leaves Ctrl-C to the server and ends when the server is gone."""
+def _announce_when_ready(listening: Listening, on_ready: Callable[[Listening], None],
+                         server: int, *, warm_report: bool = False) -> None:
+    """Ask until a worker answers, then call ``on_ready`` once; with ``warm_report``, then ask
+    for the SHACL report so that a worker computes it now rather than on a reader's first
+    request. Runs in a process of its own (see :func:`_announcer`) that leaves Ctrl-C to the
+    server and ends when the server is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    server = os.getppid()
-    while os.getppid() == server:
+    while _alive(server):
         if answers(listening):
             on_ready(listening)
+            if warm_report:
+                _fetch(listening.home + REPORT_PATH, timeout=900)
             return
         time.sleep(0.1)
+
+
+#: The SHACL validation report: computed once per set of inputs, on its first request.
+REPORT_PATH = "validation/latest.ttl"
+
+
+def _fetch(url: str, *, timeout: float) -> None:
+    """GET ``url`` and drop the answer; a failure only means the report is computed later."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            response.read()
+    except OSError as exc:
+        log.info("the SHACL report was not computed at start: %s", exc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _announcer(listening: Listening, on_ready: Callable[[Listening], None], server: int,
+               warm_report: bool) -> None:
+    """The server's child: starts the grandchild that waits for the first answer, and exits
+    at once. The server reaps this child before Granian starts and init reaps the grandchild,
+    so no ``<defunct>`` child stays beside the server for its whole life (Granian's master
+    never waits for children it did not start)."""
+    if os.fork() == 0:
+        try:
+            _announce_when_ready(listening, on_ready, server, warm_report=warm_report)
+        finally:
+            os._exit(0)
 
 
 def main(
@@ -418,20 +465,16 @@ def main(
     config.pop("EAGER_STORE", None)  # each worker opens its store in worker_app
     os.environ[CONFIG_ENV] = json.dumps(config)
     log.info("serving %s on http://%s:%s/", config["STORE"], options["address"], options["port"])
-    announcer = None
     if on_ready is not None:
         import multiprocessing
 
         announcer = multiprocessing.get_context("fork").Process(
-            target=_announce_when_ready,
-            args=(Listening(options["address"], options["port"]), on_ready),
+            target=_announcer,
+            args=(Listening(options["address"], options["port"]), on_ready, os.getpid(),
+                  not getattr(args, "no_report", False)),
             name="spacekg-ready", daemon=True,
         )
         announcer.start()
-    try:
-        Granian("spacekg.serve:worker_app", factory=True, **options).serve()
-    finally:
-        if announcer is not None and announcer.is_alive():
-            announcer.terminate()
-            announcer.join(5)
+        announcer.join(10)  # it only forks the process that waits, then ends
+    Granian("spacekg.serve:worker_app", factory=True, **options).serve()
     return 0

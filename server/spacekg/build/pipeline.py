@@ -51,6 +51,9 @@ HERMIT = "hermit"
 MANIFEST = "manifest.json"
 NQUADS = "dataset.nq"
 OXIGRAPH = "oxigraph"
+#: The full-text search index of the store, one folder per store generation
+#: (``build/searchindex.py``); a server opens it instead of indexing at start-up.
+SEARCH_INDEX = "search"
 #: What the on-disk store's default graph holds; a build without it is made again.
 DEFAULT_GRAPH = "union of the named graphs, each triple once"
 
@@ -108,8 +111,9 @@ def read_manifest(build_dir: Path) -> dict[str, object] | None:
 
 
 @contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``build_dir`` so concurrent workers build only once."""
+def locked(build_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``build_dir`` so concurrent workers build only once (the
+    dataset here, the search index in ``build/searchindex.py``)."""
     build_dir.mkdir(parents=True, exist_ok=True)
     with (build_dir / ".lock").open("w") as fh:
         try:
@@ -169,7 +173,7 @@ def ensure_built(build_dir: Path | None = None, *, sources: Sources | None = Non
     target = (build_dir or default_build_dir()).expanduser()
     src = sources or Sources.packaged()
     hashes = input_hashes(src)
-    with _locked(target):
+    with locked(target):
         manifest = read_manifest(target)
         if not force and _reusable(manifest, hashes, target, reasoner):
             log.info("inputs unchanged: reusing the build in %s", target)
@@ -246,6 +250,7 @@ def _write(target: Path, store: ox.Store, manifest: dict[str, object]) -> None:
         (target / MANIFEST).unlink(missing_ok=True)  # from here on the old build is invalid
         _replace(staging / NQUADS, target / NQUADS)
         _replace(staging / OXIGRAPH, target / OXIGRAPH)
+        _index_for_search(target / OXIGRAPH, target / SEARCH_INDEX)
         tmp_manifest = staging / MANIFEST
         tmp_manifest.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                 encoding="utf-8")
@@ -278,6 +283,20 @@ def _load_on_disk(directory: Path, nquads: Path) -> None:
     )
     if done.returncode != 0:
         raise BuildError(f"cannot write the Oxigraph store {directory}: {done.stderr.strip()}")
+
+
+def _index_for_search(store_dir: Path, index_dir: Path) -> None:
+    """Index the new store for search in a child process (it opens RocksDB, which this
+    process never does). A failure only costs the server the time to index at start-up."""
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; from spacekg.build.searchindex import prebuild; "
+         "prebuild(sys.argv[1], sys.argv[2])", str(store_dir), str(index_dir)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        log.warning("search index not built with the store (the server will build it): %s",
+                    done.stderr.strip()[-500:])
 
 
 def _replace(source: Path, dest: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +38,7 @@ from spacekg.http.view import (
 from spacekg.namespaces import ONTOLOGY_GRAPH, REPORT, SKG
 from spacekg.publish.downloads import CONTEXT
 from spacekg.publish.figures import participation_figures, world_map
+from spacekg.publish.language import messages
 from spacekg.publish.linkeddata import (
     describe,
     graph_statements,
@@ -45,7 +47,7 @@ from spacekg.publish.linkeddata import (
     paragraph_labels,
     paragraph_number,
 )
-from spacekg.publish.links import report_neighbours
+from spacekg.publish.links import page_path, report_neighbours
 from spacekg.publish.ontologydocs import ontology_terms
 from spacekg.publish.statements import (
     HEADER_PROPERTIES,
@@ -255,7 +257,7 @@ def ontology(suffix: str = "") -> Response:
             names[term.iri] = term.labels.get(lang) or term.labels.get("en") or term.fragment
     meta = _ontology_meta(graph, lang)
     html = render_template("ontology.html", terms=terms, names=names, meta=meta,
-                           title=meta.get("title", "SpaceKG ontology"),
+                           title=meta.get("title", messages(lang)["ontology"]),
                            formats=[f for f in OFFERS if f is not HTML],
                            **page_context(lang))
     return with_language_cookie(represent("ontology", fmt, html, negotiated=not suffix))
@@ -297,7 +299,7 @@ def shapes(suffix: str = "") -> Response:
     if fmt is not HTML:
         return represent("shapes", fmt, rdf_body(graph, fmt), negotiated=not suffix)
     lang = language()
-    html = render_template("shapes.html", graph=graph, title="SpaceKG SHACL shapes",
+    html = render_template("shapes.html", graph=graph, title=messages(lang)["shapes_title"],
                            turtle=graph.serialize(format="turtle"),
                            shapes=_shape_rows(graph), formats=[f for f in OFFERS if f is not HTML],
                            **page_context(lang))
@@ -320,14 +322,16 @@ def _shape_rows(graph: Graph) -> list[dict[str, Any]]:
                      methods=["GET", "HEAD"])
 def validation(suffix: str = "") -> Response:
     fmt = negotiate_format(SUFFIXES.get(suffix))
-    report = shacl_reports().get(wait=float(current_app.config.get("SHACL_REPORT_WAIT", 0.5)))
+    # computed on demand, synchronously: the first request waits for it rather than getting
+    # a 503 (``spacekg serve`` starts it at start-up, so it is usually ready)
+    report = shacl_reports().get(wait=float(current_app.config.get("SHACL_REPORT_WAIT", 600)))
     lang = language()
     if report is None:
         error = shacl_reports().error
-        message = (f"The validation report could not be computed: {error}" if error else
-                   "The validation report is being computed; try again in a minute.")
+        message = (messages(lang)["validation_failed"] % error if error else
+                   messages(lang)["validation_pending"])
         if fmt is HTML:
-            body = render_template("message.html", title="SHACL validation report",
+            body = render_template("message.html", title=messages(lang)["validation_title"],
                                    message=message, **page_context(lang))
         else:
             body = message + "\n"
@@ -339,7 +343,7 @@ def validation(suffix: str = "") -> Response:
     if fmt is not HTML:
         return represent("validation/latest", fmt, rdf_body(report, fmt), negotiated=not suffix)
     html = render_template("validation.html", rows=_validation_rows(report),
-                           title="SHACL validation report",
+                           title=messages(lang)["validation_title"],
                            formats=[f for f in OFFERS if f is not HTML], **page_context(lang))
     return with_language_cookie(represent("validation/latest", fmt, html, negotiated=not suffix))
 
@@ -355,6 +359,28 @@ def _validation_rows(report: Graph) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- 404
+
+#: Short paths people type for a part of the report: ``/para/36`` (or ``/p/36``,
+#: ``/paragraph/36``), ``/annex/op/2`` (or ``/op/2``).
+_SHORT_PARAGRAPH = re.compile(r"^/(?:para|paragraph|p)/(\d+)/?$")
+_SHORT_CLAUSE = re.compile(r"^/(?:annex/)?(pp|op)/(\d+)/?$")
+
+
+def _short_report_path() -> str | None:
+    """``/para/36`` → the paragraph's page when the report has that part."""
+    if match := _SHORT_PARAGRAPH.match(request.path):
+        part = f"para/{match.group(1)}"
+    elif match := _SHORT_CLAUSE.match(request.path):
+        part = f"annex/{match.group(1)}/{match.group(2)}"
+    else:
+        return None
+    target = str(REPORT) + "/" + part
+    try:
+        describe(get_store(), target)
+    except UnknownResource:
+        return None
+    return page_path(target)
+
 
 def _normalised_entity_path() -> str | None:
     """``/id/Country/CHN/`` → ``/id/country/chn`` when that one exists: a trailing slash or
@@ -379,7 +405,10 @@ def not_found(exc: NotFound) -> Response:
     error document as for every other HTTP error."""
     message = exc.description or ""
     if not message or "requested URL was not found" in message:
-        message = f"there is no page at {request.path}"
+        moved = _short_report_path()
+        if moved is not None:
+            return redirect(moved, 301)
+        message = messages("en")["no_page_at"] % request.path
     if "html" not in request.headers.get("Accept", ""):
         return error_response(404, "Not Found", message)
     return unknown(UnknownResource(message, iri=request.url))
@@ -397,13 +426,21 @@ def unknown(exc: UnknownResource) -> Response:
         return redirect(moved, 301)
     if fmt is HTML:
         lang = language()
-        tail = exc.iri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+        ui = messages(lang)
+        # the last segment of the address, without its query (?lang=zh): "36" in /p/36
+        tail = exc.iri.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
         try:
-            hits = search_index().search(tail, limit=8) if tail else []
+            hits = search_index().search(tail, lang=lang, limit=8) if tail else []
         except Exception:  # noqa: BLE001 - suggestions are a courtesy; the 404 must answer
             hits = []
-        body = render_template("notfound.html", iri=exc.iri, message=str(exc), hits=hits,
-                               title="Not found",
+        if exc.iri == request.url:  # a path that names nothing
+            message = ui["no_page_at"] % request.path
+        elif lang == "en":  # the library's own sentence says most
+            message = str(exc)
+        else:
+            message = ui["no_statement_about"] % exc.iri
+        body = render_template("notfound.html", iri=exc.iri, message=message, hits=hits,
+                               title=ui["not_found"],
                                **page_context(lang))
         response = Response(body, 404, content_type=HTML.content_type)
     elif "json" in fmt.media_type:

@@ -12,6 +12,7 @@ import base64
 import gzip
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from flask import (
     Response,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     send_from_directory,
@@ -30,16 +32,16 @@ from flask import (
 from werkzeug.exceptions import NotFound
 
 from spacekg.build.shaclreport import LatestReport
-from spacekg.errors import BadRequest
+from spacekg.errors import BadRequest, SpaceKGError
 from spacekg.http.linkeddata import linkeddata_bp, rdf_body
 from spacekg.http.serving import get_store
 from spacekg.http.view import (
     EXTENSION,
-    UI,
     SiteState,
     language,
     page_context,
     search_index,
+    warm_search_index,
     with_language_cookie,
 )
 from spacekg.namespaces import BASE, ID, SKG
@@ -48,13 +50,16 @@ from spacekg.publish.downloads import CONTEXT, Downloads, catalogue
 from spacekg.publish.examples import competency_questions
 from spacekg.publish.explore import neighbours, partnership_network
 from spacekg.publish.figures import class_figures, graph_figures, participation_figures, world_map
+from spacekg.publish.language import messages
 from spacekg.publish.linkeddata import iri_term, labels_of, local_name, select
 from spacekg.publish.links import page_path
 from spacekg.publish.programme import programme
+from spacekg.publish.search import IndexCache
 from spacekg.query import negotiate
 from spacekg.query.negotiate import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE
 
 site_bp = Blueprint("site", __name__)
+log = logging.getLogger(__name__)
 
 #: Prefixes preloaded in YASGUI (and used to shorten IRIs in its result table).
 #: The workshop the report is about: its figures are on the home page.
@@ -69,19 +74,38 @@ def init_app(app: Flask) -> None:
 
     Settings: DOWNLOAD_DIR (where dumps are written; default: the build directory's
     ``downloads``), SHACL_REPORT_DIR (cache of the SHACL report; default: the build
-    directory), SHACL_REPORT_WAIT (seconds a request waits for a report being computed).
+    directory), SHACL_REPORT_WAIT (seconds a request waits for a report being computed),
+    SEARCH_INDEX_DIR (where a read-only on-disk store's search index is kept; default: the
+    build directory's ``search``, where the build leaves it), SEARCH_REFRESH_WAIT (seconds a
+    search waits for the index of data just written before answering from the previous one).
     """
-    from spacekg.build.pipeline import default_build_dir
+    from spacekg.build.pipeline import SEARCH_INDEX, default_build_dir
 
     build_dir = default_build_dir()
     app.config.setdefault("DOWNLOAD_DIR", str(build_dir / "downloads"))
     app.config.setdefault("SHACL_REPORT_DIR", str(build_dir))
     app.config.setdefault("SHACL_SOURCES", None)
+    app.config.setdefault("SEARCH_INDEX_DIR", str(build_dir / SEARCH_INDEX))
+    app.config.setdefault("SEARCH_REFRESH_WAIT", 5.0)
     app.extensions[EXTENSION] = SiteState(
-        LatestReport(Path(app.config["SHACL_REPORT_DIR"]), app.config["SHACL_SOURCES"]))
+        LatestReport(Path(app.config["SHACL_REPORT_DIR"]), app.config["SHACL_SOURCES"]),
+        IndexCache(Path(app.config["SEARCH_INDEX_DIR"]),
+                   refresh_wait=float(app.config["SEARCH_REFRESH_WAIT"])))
     app.extensions[EXTENSION + ".downloads"] = Downloads(Path(app.config["DOWNLOAD_DIR"]))
     app.register_blueprint(linkeddata_bp)
     app.register_blueprint(site_bp)
+
+
+def warm_search(app: Flask) -> None:
+    """Build or open the search index now, before the worker takes requests. A store that
+    cannot answer yet (a remote endpoint) leaves it to the first search."""
+    with app.app_context():
+        try:
+            warm_search_index()
+        except SpaceKGError as exc:
+            log.warning("search index not built at start-up: %s", exc)
+        except Exception:  # noqa: BLE001 - the worker serves the rest; search tries again
+            log.exception("search index not built at start-up")
 
 
 def _downloads() -> Downloads:
@@ -112,7 +136,8 @@ def sparql_page() -> Response:
     """YASGUI with SpaceKG's examples, prefixes and map data, in the reader's language."""
     lang = language()
     response = Response(render_template(
-        "sparql.html", title="SPARQL", examples=competency_questions(), prefixes=PREFIXES,
+        "sparql.html", title="SPARQL",
+        examples=[e.in_language(lang) for e in competency_questions()], prefixes=PREFIXES,
         countries=world_map(get_store(), lang).data, **page_context(lang)),
         200, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
@@ -130,7 +155,7 @@ def home() -> Response:
     classes = class_figures(store, lang)
     html = render_template(
         "home.html", title="SpaceKG", graphs=graphs, classes=classes,
-        total=sum(g.triples for g in graphs), entities=len(search_index().entries),
+        total=sum(g.triples for g in graphs), entities=len(search_index()),
         examples=competency_questions(), world_map=world_map(store, lang),
         charts=participation_figures(store, WORKSHOP, lang), **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
@@ -143,7 +168,7 @@ def programme_page() -> Response:
     """The workshop's sessions in order with their presentations, on one page."""
     lang = language()
     sessions, labels = programme(get_store())
-    html = render_template("programme.html", title=UI[lang]["programme"], sessions=sessions,
+    html = render_template("programme.html", title=messages(lang)["programme"], sessions=sessions,
                            labels=labels, **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept-Language, Cookie"
@@ -161,17 +186,21 @@ def _limit(default: int, maximum: int) -> int:
 
 @site_bp.route("/api/search", methods=["GET", "POST"])
 def api_search() -> Response:
-    """JSON: ``{"query", "results": [{iri, url, label, other_label, classes, matched}]}``.
-    POST (form field ``q``) takes text too long for a URL; over MAX_QUERY_LENGTH it is a 400
-    that says why."""
+    """JSON: ``{"query", "lang", "stale", "results": [{iri, url, label, other_label, classes,
+    matched}]}``, labels and classes in the reader's language. POST (form field ``q``) takes
+    text too long for a URL; over MAX_QUERY_LENGTH it is a 400 that says why. ``stale`` is
+    true while the index of data just written is still being built."""
     text = request.values.get("q", "")
     lang = language()
-    hits = search_index().search(text, limit=_limit(10, 100))
+    index = search_index()
+    hits = index.search(text, lang=lang, limit=_limit(10, 100))
     response = jsonify({
         "query": text,
         "lang": lang,
+        "stale": index.generation != get_store().generation,
         "results": [{"iri": h.iri, "url": page_path(h.iri), "label": h.label,
-                     "other_label": h.other_label, "classes": list(h.classes),
+                     "label_lang": h.label_lang, "other_label": h.other_label,
+                     "other_label_lang": h.other_label_lang, "classes": list(h.classes),
                      "matched": h.matched} for h in hits],
     })
     response.headers["Vary"] = "Accept-Language, Cookie"
@@ -180,12 +209,18 @@ def api_search() -> Response:
 
 @site_bp.route("/search", methods=["GET", "POST"])
 def search_page() -> Response:
+    """Results in the reader's language: their label first, the other language's beside it."""
     text = request.values.get("q", "")
     lang = language()
-    hits = search_index().search(text, limit=_limit(50, 500))
-    html = render_template("search.html", title=f"{text} — search" if text else "Search",
-                           q=text, hits=hits, **page_context(lang))
-    return with_language_cookie(Response(html, content_type=HTML.content_type))
+    index = search_index()
+    hits = index.search(text, lang=lang, limit=_limit(50, 500))
+    html = render_template("search.html", title=f"{text} — {messages(lang)['search']}" if text
+                           else messages(lang)["search"], q=text, hits=hits,
+                           stale=index.generation != get_store().generation,
+                           **page_context(lang))
+    response = Response(html, content_type=HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return with_language_cookie(response)
 
 
 @site_bp.route("/browse", methods=["GET"])
@@ -194,8 +229,9 @@ def browse() -> Response:
     store = get_store()
     class_iri = request.args.get("class")
     if not class_iri:
-        html = render_template("browse.html", title="Browse", classes=class_figures(store, lang),
-                               class_iri=None, **page_context(lang))
+        html = render_template("browse.html", title=messages(lang)["browse"],
+                               classes=class_figures(store, lang), class_iri=None,
+                               **page_context(lang))
         return with_language_cookie(Response(html, content_type=HTML.content_type))
     iri_term(class_iri)  # raises UnknownResource (404) for text that is no IRI
     members = [str(r["x"]) for r in select(store, "ld-instances", **{"class": [class_iri]})]
@@ -217,19 +253,26 @@ def browse() -> Response:
 def explore_page() -> Response:
     lang = language()
     start = request.args.get("iri") or BASE + "id/mission/change-7"
-    html = render_template("explore.html", title="Explorer", start=start,
+    html = render_template("explore.html", title=messages(lang)["explore"], start=start,
                            chosen="iri" in request.args, **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
 
 
-@site_bp.route("/explore/partnerships", methods=["GET"])
+@site_bp.route("/partnerships", methods=["GET"])
 def partnerships_page() -> Response:
-    """The explorer's partnership view: who partners with whom, from the report."""
+    """The partnership network: who partners with whom, from the report."""
     lang = language()
     network = partnership_network(get_store(), lang)
-    html = render_template("partnerships.html", title=UI[lang]["explore"], network=network,
-                           **page_context(lang))
+    html = render_template("partnerships.html", title=messages(lang)["partnership_network"],
+                           network=network, **page_context(lang))
     return with_language_cookie(Response(html, content_type=HTML.content_type))
+
+
+@site_bp.route("/explore/partnerships", methods=["GET"])
+def old_partnerships_page() -> Response:
+    """Where the network lived as a tab of the explorer: moved to its own page."""
+    query = request.query_string.decode("latin-1")
+    return redirect("/partnerships" + ("?" + query if query else ""), 301)  # type: ignore[return-value]
 
 
 @site_bp.route("/api/neighbours", methods=["GET"])
@@ -260,8 +303,12 @@ def download_index() -> Response:
         response.headers["Vary"] = "Accept"
         return response
     lang = language()
-    html = render_template("downloads.html", title="Downloads", files=listing,
-                           human_size=human_size, **page_context(lang))
+    index = search_index()
+    html = render_template(
+        "downloads.html", title=messages(lang)["downloads"], files=listing,
+        human_size=human_size,
+        table_class_label=lambda name: index.class_label(str(SKG) + name, lang),
+        **page_context(lang))
     response = Response(html, content_type=HTML.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["Link"] = '</download?format=turtle>; rel="alternate"; type="text/turtle"'

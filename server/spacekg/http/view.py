@@ -9,12 +9,15 @@ from flask import Response, current_app, g, request
 
 from spacekg.build.shaclreport import LatestReport
 from spacekg.http.serving import get_store
+from spacekg.namespaces import PREFIXES as NAMESPACE_PREFIXES
 from spacekg.publish.language import (
     LANGUAGES,
     choose_language,
     localise_download_title,
     localise_source,
+    messages,
     split_languages,
+    text_lang,
 )
 from spacekg.publish.licence import (
     LICENSE,
@@ -30,56 +33,11 @@ from spacekg.publish.statements import statement_rows
 
 EXTENSION = "spacekg.site"
 
-#: Interface strings in both languages (the data carries its own labels).
-UI: dict[str, dict[str, str]] = {
-    "en": {
-        "home": "Home", "browse": "Browse", "programme": "Programme", "query": "SPARQL",
-        "explore": "Explorer",
-        "ontology": "Ontology", "downloads": "Downloads", "search": "Search",
-        "search_placeholder": "Search entities: 嫦娥, Artemis, CNSA…",
-        "statements": "Statements", "referenced_by": "Referenced by",
-        "registry": "entity registry", "inferred": "inferred", "types": "Types",
-        "paragraph_text": "Paragraph text", "facts_from": "Facts drawn from this paragraph",
-        "explore_graph": "Explore in graph", "formats": "Other formats",
-        "also_known_as": "Also known as", "no_results": "No results",
-        "para": "Para.", "see_paragraph": "open paragraph",
-        "footer_about": "SpaceKG — a knowledge graph of UN report A/AC.105/1294",
-        "licence": "Data licence", "source": "Source", "un_document": "UN document A/AC.105/1294",
-        "validation": "validation", "shapes": "shapes", "ontology_link": "ontology",
-        "downloads_link": "downloads", "previous": "Previous", "next": "Next",
-        "chinese_original": "Chinese original", "english_rendering": "English rendering",
-        "inferred_by_build": "Inferred by the build",
-        "report_paragraphs": "report paragraphs", "preambular_clauses": "preambular clauses",
-        "operative_clauses": "operative clauses", "read_at_un": "Read the report at the UN",
-    },
-    "zh": {
-        "home": "首页", "browse": "浏览", "programme": "日程", "query": "SPARQL 查询",
-        "explore": "图谱浏览",
-        "ontology": "本体", "downloads": "下载", "search": "搜索",
-        "search_placeholder": "搜索实体：嫦娥、Artemis、CNSA…",
-        "statements": "陈述", "referenced_by": "被引用",
-        "registry": "实体登记", "inferred": "推理得出", "types": "类型",
-        "paragraph_text": "段落原文", "facts_from": "本段所述事实",
-        "explore_graph": "在图谱中浏览", "formats": "其他格式",
-        "also_known_as": "又称", "no_results": "无结果",
-        "para": "第", "see_paragraph": "打开段落",
-        "footer_about": "SpaceKG——联合国报告 A/AC.105/1294 的知识图谱",
-        "licence": "数据许可", "source": "来源", "un_document": "联合国文件 A/AC.105/1294",
-        "validation": "验证报告", "shapes": "形状约束", "ontology_link": "本体",
-        "downloads_link": "下载", "previous": "上一段", "next": "下一段",
-        "chinese_original": "中文原文", "english_rendering": "英文译文",
-        "inferred_by_build": "由构建推理得出",
-        "report_paragraphs": "报告段落", "preambular_clauses": "序言部分条款",
-        "operative_clauses": "执行部分条款", "read_at_un": "在联合国网站阅读报告",
-    },
-}
-
-
 class SiteState:
     """Per-app state of the site: the search index cache and the SHACL report holder."""
 
-    def __init__(self, reports: LatestReport) -> None:
-        self.index = IndexCache()
+    def __init__(self, reports: LatestReport, index: IndexCache | None = None) -> None:
+        self.index = index or IndexCache()
         self.reports = reports
 
 
@@ -89,6 +47,11 @@ def _state() -> SiteState:
 
 def search_index() -> SearchIndex:
     return _state().index.get(get_store())
+
+
+def warm_search_index() -> SearchIndex:
+    """Build or open the search index of this process's store now, before requests come."""
+    return _state().index.warm(get_store())
 
 
 def shacl_reports() -> LatestReport:
@@ -113,14 +76,23 @@ def with_language_cookie(response: Response) -> Response:
 
 def page_context(lang: str) -> dict[str, Any]:
     """Variables every template uses."""
-    return {"ui": UI[lang], "lang": lang, "other_lang": "zh" if lang == "en" else "en",
-            "page_path": page_path, "href_for": href_for, "label_of": label_of,
+    return {"ui": messages(lang), "lang": lang, "other_lang": "zh" if lang == "en" else "en",
+            "page_path": page_path, "href_for": href_for, "curie": curie, "label_of": label_of,
             "split_languages": split_languages,
-            "localise_source": localise_source, "statement_rows": statement_rows,
+            "localise_source": localise_source, "text_lang": text_lang,
+            "statement_rows": statement_rows,
             "localise_download_title": localise_download_title,
             "licence_url": str(LICENSE), "licence_name": LICENSE_NAME,
             "un_document_url": un_document_url(lang),
             "rendering_note": RENDERING_SHORT[lang], "rendering_note_full": RENDERING_NOTE[lang]}
+
+
+def curie(iri: str) -> str:
+    """``owl:Class`` for the full IRI: a vocabulary's term as people who read RDF write it."""
+    for prefix, namespace in NAMESPACE_PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
 
 
 def label_of(iri: str, labels: Any, lang: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spacekg import resources
@@ -22,6 +22,19 @@ class Example:
     question_zh: str
     source: str
     query: str
+
+    def in_language(self, lang: str) -> Example:
+        """The question with its labels in ``lang``: the filters that pick English names
+        (``lang(?agency) = "en"``) pick ``lang``'s instead. Every labelled entity is named
+        in both languages, so the rows are the same ones."""
+        if lang == "en":
+            return self
+        query = _ENGLISH_NAMES.sub(lambda m: f'{m.group(1)}"{lang}"', self.query)
+        return replace(self, query=query)
+
+
+#: A filter keeping a variable's English names: ``lang(?agency) = "en"``.
+_ENGLISH_NAMES = re.compile(r'(\blang\(\s*\?\w+\s*\)\s*=\s*)"en"', re.IGNORECASE)
 
 
 def competency_questions(paths: Iterable[Path] | None = None) -> list[Example]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from spacekg.namespaces import GRAPH
-from spacekg.publish.language import natural_key
+from spacekg.publish.language import messages, natural_key
 from spacekg.publish.linkeddata import labels_of, local_name, select
 from spacekg.publish.links import page_path
 from spacekg.stores import Store
@@ -21,16 +21,6 @@ class GraphFigure:
     graphs: int = 1
 
 
-_GRAPH_GROUP_NAMES = {
-    "en": {"para": "report paragraphs (graph/para/N)", "pp": "preambular clauses (graph/pp/N)",
-           "op": "operative clauses (graph/op/N)"},
-    "zh": {"para": "报告段落（graph/para/N）", "pp": "序言部分条款（graph/pp/N）",
-           "op": "执行部分条款（graph/op/N）", "inferred": "推理得出（inferred）",
-           "ontology": "本体（ontology）", "reference": "实体登记（reference）",
-           "header": "报告标题页（header）"},
-}
-
-
 def graph_figures(store: Store, lang: str = "en") -> list[GraphFigure]:
     """Triples per graph, the report's paragraph graphs summed as one row each kind (named
     in ``lang``)."""
@@ -39,13 +29,17 @@ def graph_figures(store: Store, lang: str = "en") -> list[GraphFigure]:
         tail = iri[len(str(GRAPH)):] if iri.startswith(str(GRAPH)) else iri
         kind = tail.split("/")[0] if "/" in tail else tail
         groups.setdefault(kind, []).append((iri, store.triple_count(iri)))
-    names = _GRAPH_GROUP_NAMES["zh" if lang == "zh" else "en"]
+    words = messages(lang)
+
+    def name(kind: str) -> str:
+        return words.get(f"graph_group_{kind}", kind)
+
     figures = []
     for kind, items in groups.items():
         if len(items) == 1 and kind not in ("para", "pp", "op"):
-            figures.append(GraphFigure(names.get(kind, kind), items[0][0], items[0][1]))
+            figures.append(GraphFigure(name(kind), items[0][0], items[0][1]))
         else:
-            figures.append(GraphFigure(names.get(kind, kind), items[0][0],
+            figures.append(GraphFigure(name(kind), items[0][0],
                                        sum(n for _, n in items), len(items)))
     return sorted(figures, key=lambda f: -f.triples)
 

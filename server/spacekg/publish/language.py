@@ -5,12 +5,24 @@ names by the numbers they hold in either script.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cache
+from importlib import resources
 
 from rdflib import Literal
 
 LANGUAGES = ("en", "zh")
+
+
+@cache
+def messages(lang: str) -> dict[str, str]:
+    """The interface strings of ``lang``: one catalogue per language
+    (``spacekg/messages/<lang>.json``), read by the templates and, as JSON in every page, by
+    the scripts. The data carries its own labels; these are the site's words around them."""
+    text = resources.files("spacekg").joinpath("messages", f"{lang}.json").read_text("utf-8")
+    return dict(json.loads(text))
 
 def choose_language(explicit: str | None, cookie: str | None, accept_language: str | None) -> str:
     """``en`` or ``zh``: an explicit choice (``?lang=``), else the cookie, else the best of
@@ -33,34 +45,57 @@ def choose_language(explicit: str | None, cookie: str | None, accept_language: s
     return best
 
 
-_DOWNLOAD_TITLES_ZH = [
-    (r"^All named graphs \((.*)\)$", r"全部命名图（\1）"),
-    (r"^Union of all graphs \((.*)\)$", r"所有图的并集（\1）"),
-    (r"^Entity graph, (\d+) nodes, (\d+) edges \((GraphML)\)$",
-     r"实体图，\1 个节点，\2 条边（\3）"),
-    (r"^Entity graph, (\d+) nodes, (\d+) edges \(GEXF, for Gephi\)$",
-     r"实体图，\1 个节点，\2 条边（GEXF，供 Gephi 使用）"),
-    (r"^Table: (.*) \(CSV\)$", r"表格：\1（CSV）"),
-    (r"^JSON-LD context$", "JSON-LD 上下文"),
+#: The download listing's English descriptions and the catalogue entry saying each in the
+#: reader's language (``{0}``, ``{1}``: the groups).
+_DOWNLOAD_TITLES = [
+    (r"^All named graphs \((.*)\)$", "dl_all_graphs"),
+    (r"^Union of all graphs \((.*)\)$", "dl_union"),
+    (r"^JSON-LD @context of the dumps$", "dl_context"),
+    (r"^Entity graph, (\d+) nodes, (\d+) edges \(GraphML\)$", "dl_entity_graphml"),
+    (r"^Entity graph, (\d+) nodes, (\d+) edges \(GEXF, for Gephi\)$", "dl_entity_gexf"),
+    (r"^Partnership network, (\d+) agents, (\d+) weighted edges \(GraphML\)$",
+     "dl_partners_graphml"),
+    (r"^Partnership network, (\d+) agents, (\d+) weighted edges \(GEXF, for Gephi\)$",
+     "dl_partners_gexf"),
+    (r"^Table: Partnership, (\d+) partnerships with .* \(CSV\)$", "dl_partners_table"),
+    (r"^Table: (\w+) \(CSV\)$", "dl_table"),
 ]
 
 
-def localise_download_title(title: str, lang: str) -> str:
-    """A download's description in the reader's language (the listing stores English)."""
-    if lang == "zh":
-        for pattern, replacement in _DOWNLOAD_TITLES_ZH:
-            if re.match(pattern, title):
-                return re.sub(pattern, replacement, title)
+def localise_download_title(title: str, lang: str,
+                            class_label: Callable[[str], str] | None = None) -> str:
+    """A download's description in the reader's language (the listing stores English);
+    ``class_label`` names a table's class (its local name) in that language."""
+    for pattern, key in _DOWNLOAD_TITLES:
+        match = re.match(pattern, title)
+        if match:
+            groups = list(match.groups())
+            if key == "dl_table" and class_label is not None:
+                groups = [class_label(groups[0])]
+            return messages(lang)[key].format(*groups)
     return title
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def text_lang(text: str, lang: str) -> str:
+    """The language a label shown on a ``lang`` page is in: on a Chinese page, a name with
+    Latin words and no Chinese character is the data's English (marked ``lang="en"``)."""
+    if lang == "zh" and _LATIN_WORD.search(text) and not _HAN.search(text):
+        return "en"
+    return lang
 
 
 def localise_source(text: str, lang: str) -> str:
     """A competency question's sources ("header, para 1, annex P2") in the reader's language."""
-    if lang != "zh":
+    if lang == "en":
         return text
-    text = re.sub(r"\bpara (\d+)", r"第 \1 段", text)
-    text = re.sub(r"\bannex\b", "附件", text)
-    return text.replace("header", "报告标题页").replace(", ", "，")
+    words = messages(lang)
+    text = re.sub(r"\bpara (\d+)", lambda m: words["source_para"].format(m.group(1)), text)
+    text = re.sub(r"\bannex\b", words["source_annex"], text)
+    return text.replace("header", words["source_header"]).replace(", ", words["list_separator"])
 
 
 def split_languages(values: Iterable[object], lang: str) -> tuple[list[object], list[object]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
@@ -18,7 +19,8 @@ from rdflib.namespace import SKOS
 
 from spacekg import queryfiles
 from spacekg.errors import QueryError, UnknownResource
-from spacekg.namespaces import BASE, GRAPH
+from spacekg.namespaces import BASE, GRAPH, PREFIXES
+from spacekg.publish.language import LANGUAGES, messages
 from spacekg.stores import SolutionsResult, Store
 from spacekg.stores.terms import to_rdflib
 
@@ -128,14 +130,6 @@ def paragraph_labels(iri: str) -> Labels | None:
                         "zh": f"附件{kind_zh}第 {m.group(3)} 段（{label}）"})
 
 
-#: Names of the RDF terms every description uses (no ontology can label them in OWL 2 DL).
-_CORE_TERM_LABELS = {
-    str(RDF.type): Labels(pref={"en": "type", "zh": "类型"}),
-    str(RDF.value): Labels(pref={"en": "text", "zh": "原文"}),
-    str(RDFS.label): Labels(pref={"en": "label", "zh": "标签"}),
-}
-
-
 def readable_name(iri: str) -> str:
     """A name for an unlabelled IRI: vocabulary terms spelled out (``isPartOf`` → "is part
     of"), SpaceKG individuals by their path (``claim/para-11-1``)."""
@@ -164,11 +158,32 @@ def labels_of(store: Store, iris: Iterable[str]) -> dict[str, Labels]:
             if isinstance(row.get("label"), Literal):
                 found.setdefault(str(row["x"]), Labels()).add(row["label"], str(row["kind"]))
     out = {iri: labels.finish() for iri, labels in found.items()}
+    vocabulary = vocabulary_labels()
     for iri in wanted:
         if iri not in out or not out[iri].pref:
-            para = paragraph_labels(iri) or _CORE_TERM_LABELS.get(iri)
+            para = paragraph_labels(iri)
             if para is not None:
                 out[iri] = para
+        # other vocabularies' terms, RDF's own among them (no ontology can label rdf:type in
+        # OWL 2 DL), named in both languages
+        if iri in vocabulary:
+            names = out.setdefault(iri, Labels())
+            for lang, text in vocabulary[iri].items():
+                names.pref.setdefault(lang, text)
+    return out
+
+
+@cache
+def vocabulary_labels() -> dict[str, dict[str, str]]:
+    """Names of the other vocabularies' terms the data uses (``foaf:Person``, ``rdf:type``…),
+    from the message catalogues' ``term:`` entries: those vocabularies label them in English
+    at best."""
+    out: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        for key, text in messages(lang).items():
+            prefix, _, name = key.removeprefix("term:").partition(":")
+            if key.startswith("term:") and prefix in PREFIXES:
+                out.setdefault(PREFIXES[prefix] + name, {})[lang] = text
     return out
 
 

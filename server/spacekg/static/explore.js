@@ -1,9 +1,12 @@
 // Graph explorer: start at one entity, expand neighbours on click (from /api/neighbours),
-// filter by class, open entity pages on double-click or from the side panel.
+// filter by class, open entity pages on double-click or from the side panel. Laid out by
+// fCoSE with the labels counted in each node's size, so full names never overlap.
 (function () {
   "use strict";
+  const t = window.spacekgT;
   const el = document.getElementById("cy");
   const start = el.dataset.start;
+  const pageLang = el.dataset.lang || "en";
   const palette = ["#3b6ea5", "#c8553d", "#588b8b", "#f28f3b", "#8f5e99", "#5b8c2a", "#b0413e",
                    "#2a7f9e", "#a67c00", "#6d6875", "#d1495b", "#00798c"];
   const classColour = {};
@@ -14,26 +17,46 @@
     container: el,
     style: [
       { selector: "node", style: {
-          "label": "data(label)", "font-size": 11, "text-wrap": "wrap", "text-max-width": 140,
+          "label": "data(label)", "font-size": 12, "text-wrap": "wrap", "text-max-width": 150, "text-overflow-wrap": pageLang === "zh" ? "anywhere" : "whitespace",
           "background-color": "data(colour)", "color": "#1d2433", "text-valign": "bottom",
-          "text-margin-y": 4, "min-zoomed-font-size": 7, "width": 22, "height": 22, "border-width": 2, "border-color": "#fff" } },
+          "text-margin-y": 4, "width": 22, "height": 22, "border-width": 2, "border-color": "#fff",
+          "text-background-color": "#fff", "text-background-opacity": 0.85, "text-background-padding": 1 } },
       { selector: "node.expanded", style: { "border-color": "#1d2433", "width": 30, "height": 30 } },
       { selector: "node:selected", style: { "border-color": "#f2b134", "border-width": 4 } },
       { selector: "edge", style: {
-          "label": "data(label)", "font-size": 9, "min-zoomed-font-size": 9, "color": "#6b7385", "curve-style": "bezier",
+          "label": "", "font-size": 10, "color": "#4b5365", "curve-style": "bezier",
           "target-arrow-shape": "triangle", "width": 1.2, "line-color": "#b8c0cc",
           "target-arrow-color": "#b8c0cc", "text-rotation": "autorotate", "text-background-color": "#fff",
-          "text-background-opacity": 0.8 } },
+          "text-background-opacity": 0.9, "z-index": 0 } },
+      // an edge's name shows when it or one of its ends is pointed at or selected: drawn on
+      // every edge they covered the node names
+      { selector: "edge.named", style: { "label": "data(label)", "z-index": 20 } },
+      { selector: "node", style: { "z-index": 10 } },
       { selector: ".filtered", style: { "display": "none" } }
     ],
     layout: { name: "preset" }
   });
   window.spacekgExplorer = cy;  // for tests and the console
 
-  // long names are cut on the canvas; the full text shows on hover and in the side panel
-  function short(text) { return text && text.length > 32 ? text.slice(0, 30) + "…" : text; }
-  cy.on("mouseover", "node", function (evt) { el.title = evt.target.data("full") || ""; });
-  cy.on("mouseout", "node", function () { el.title = ""; });
+  // full names, wrapped on the canvas (fCoSE leaves room for them)
+  cy.on("mouseover", "node", function (evt) {
+    el.title = evt.target.data("full") || "";
+    evt.target.connectedEdges().addClass("named");
+  });
+  cy.on("mouseout", "node", function (evt) {
+    el.title = "";
+    evt.target.connectedEdges().not(cy.$("node:selected").connectedEdges()).removeClass("named");
+  });
+  cy.on("select", "node", function (evt) { cy.edges().removeClass("named"); evt.target.connectedEdges().addClass("named"); });
+  cy.on("mouseover", "edge", function (evt) { evt.target.addClass("named"); });
+  cy.on("mouseout", "edge", function (evt) {
+    if (!evt.target.connectedNodes().is(":selected")) evt.target.removeClass("named");
+  });
+
+  function arrange(randomize) {
+    window.spacekgLayout(cy, { randomize: randomize, idealEdgeLength: () => 80, nodeSeparation: 40,
+                               focus: start });
+  }
 
   // claims and paragraphs are many and mostly noise at first: off until asked for
   const showNotes = document.getElementById("show-notes");
@@ -63,6 +86,7 @@
               const a = document.createElement("a");
               a.href = "/explore?iri=" + encodeURIComponent(r.iri);
               a.textContent = r.label;
+              mark(a, r.label);
               a.title = r.label + (r.other_label ? " · " + r.other_label : "");
               li.appendChild(a);
               hits.appendChild(li);
@@ -101,7 +125,14 @@
       const sample = cy.nodes().filter(function (n) { return n.data("classLabel") === c; })[0];
       swatch.style.background = sample ? sample.data("colour") : "#ccc";
       label.appendChild(cb); label.appendChild(swatch);
-      label.appendChild(document.createTextNode(" " + c + " (" + counts[c] + ")"));
+      const name = document.createElement("span");
+      name.textContent = " " + c + " ";
+      mark(name, c);
+      label.appendChild(name);
+      const count = document.createElement("span");
+      count.className = "count";
+      count.textContent = counts[c];
+      label.appendChild(count);
       box.appendChild(label);
     });
   }
@@ -113,16 +144,30 @@
     });
   }
 
+  // the data's English names on a Chinese page say so (lang="en"), as the server's pages do
+  function mark(node, text) {
+    if (pageLang === "zh" && /[A-Za-z]{2}/.test(text) && !/[\u3400-\u9fff]/.test(text)) node.lang = "en";
+  }
   function showSelected(n) {
     const box = document.getElementById("selected");
-    box.innerHTML = "";
+    box.replaceChildren();
     const h = document.createElement("h3");
     const a = document.createElement("a");
     a.href = n.data("url") || n.id(); a.textContent = n.data("full") || n.data("label"); a.id = "selected-link";
+    mark(a, a.textContent);
     h.appendChild(a); box.appendChild(h);
+    const other = pageLang === "zh" ? n.data("en") : n.data("zh");
+    if (other && other !== a.textContent) {
+      const o = document.createElement("p");
+      o.className = "other-label";
+      o.lang = pageLang === "zh" ? "en" : "zh";
+      o.textContent = other;
+      box.appendChild(o);
+    }
     const p = document.createElement("p");
     p.className = "small";
-    p.textContent = [n.data("zh"), n.data("classLabel")].filter(Boolean).join(" · ");
+    p.textContent = n.data("classLabel");
+    mark(p, p.textContent);
     box.appendChild(p);
   }
 
@@ -139,7 +184,7 @@
           if (cy.getElementById(n.id).length) return;
           const angle = (2 * Math.PI * i) / Math.max(data.nodes.length, 1);
           added.push({ group: "nodes", data: {
-            id: n.id, label: short(n.label), full: n.label, zh: n.zh, url: n.url,
+            id: n.id, label: n.label, full: n.label, zh: n.zh, en: n.en, url: n.url,
             classLabel: n.class_labels[0] || "—", colour: colourOf(n.class_labels) },
             position: { x: centre.x + 220 * Math.cos(angle), y: centre.y + 220 * Math.sin(angle) } });
         });
@@ -150,17 +195,13 @@
         });
         cy.add(added);
         cy.getElementById(iri).addClass("expanded");
-        const layout = cy.layout({ name: "cose", animate: false, randomize: expanded.size <= 1,
-                                   nodeRepulsion: function () { return 400000; }, nodeOverlap: 40,
-                                   idealEdgeLength: function () { return 120; }, gravity: 0.5,
-                                   numIter: 1500, fit: true, padding: 40 });
-        layout.run();
         refreshFilter(); applyFilter();
-        status.textContent = cy.nodes().length + " nodes, " + cy.edges().length + " edges" +
-          (data.truncated ? " (some links not shown)" : "");
+        arrange(expanded.size <= 1);
+        status.textContent = t("explore_status", cy.nodes().length, cy.edges().length) +
+          (data.truncated ? t("explore_truncated") : "");
         el.dataset.expanded = String(expanded.size);
       })
-      .catch(function (err) { status.textContent = "Could not load " + iri + ": " + err.message; });
+      .catch(function (err) { status.textContent = t("explore_failed", iri, err.message); });
   }
 
   cy.on("tap", "node", function (evt) {
@@ -173,9 +214,7 @@
     if (url) window.location = url;
   });
   document.getElementById("relayout").addEventListener("click", function () {
-    cy.layout({ name: "cose", animate: false, randomize: true, fit: true, padding: 40,
-                nodeRepulsion: function () { return 400000; }, nodeOverlap: 40,
-                idealEdgeLength: function () { return 120; } }).run();
+    arrange(true);
   });
   document.getElementById("reset").addEventListener("click", function () {
     cy.elements().remove(); expanded.clear(); hidden.clear(); expand(start);

@@ -1,47 +1,43 @@
-// The explorer's partnership view (issue 14): partners linked by the partnerships they
-// share, drawn with the vendored Cytoscape; edge width by the number of partnerships.
+// The partnership network (issue 14): partners linked by the partnerships they share, drawn
+// with the vendored Cytoscape and laid out by fCoSE with each label inside its node's box, so
+// full names never overlap; a line is wider only when it stands for more partnerships.
 (function () {
   "use strict";
   const holder = document.getElementById("net");
   if (!holder || !window.cytoscape) return;
   const data = JSON.parse(document.getElementById("network-data").textContent);
-  const zh = holder.dataset.lang === "zh";
-  const short = (text) => (text.length > 24 ? text.slice(0, 22) + "…" : text);
   const elements = [];
   // partners of one partnership next to each other on the circle
   const order = new Map();
   data.edges.forEach((e) => { for (const id of [e.source, e.target]) if (!order.has(id)) order.set(id, order.size); });
   const nodes = [...data.nodes].sort((a, b) => (order.get(a.id) ?? 1e9) - (order.get(b.id) ?? 1e9));
   for (const n of nodes) {
-    elements.push({ data: { id: n.id, label: short(n.label), full: n.label, path: n.path, kind: n.kind } });
+    elements.push({ data: { id: n.id, label: n.label, full: n.label, path: n.path, kind: n.kind } });
   }
   data.edges.forEach((e, i) => {
     elements.push({ data: { id: "e" + i, source: e.source, target: e.target, count: e.count,
                             partnerships: e.partnerships } });
   });
+  const widest = Math.max(1, ...data.edges.map((e) => e.count || 1));
   const cy = cytoscape({
     container: holder,
     elements,
-    // a handful of partners reads best on a circle; many need a force layout
-    layout: data.nodes.length <= 12
-      ? { name: "circle", padding: 80, radius: 60 + 25 * data.nodes.length }
-      // cose's default ideal edge length (32 px) packs the partners of a hub under each
-      // other's labels; longer edges and stronger repulsion leave room for the labels
-      : { name: "cose", animate: false, padding: 40, idealEdgeLength: () => 90,
-          nodeRepulsion: () => 400000, nodeOverlap: 40, gravity: 0.4, componentSpacing: 80,
-          numIter: 2500 },
-    maxZoom: 1.4,
+    layout: { name: "preset" },
+    maxZoom: 2,
     style: [
-      { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom",
-        "text-margin-y": 4, "background-color": "#3f7cbf", width: 22, height: 22 } },
+      { selector: "node", style: { label: "data(label)", "font-size": 12, "text-valign": "bottom",
+        "text-margin-y": 4, "background-color": "#3f7cbf", width: 20, height: 20,
+        "text-wrap": "wrap", "text-max-width": 130, "text-overflow-wrap": holder.dataset.lang === "zh" ? "anywhere" : "whitespace", color: "#1d2433", "text-background-color": "#fff",
+        "text-background-opacity": 0.85, "text-background-padding": 1 } },
       { selector: "node[kind = 'country']", style: { "background-color": "#e0a030", shape: "round-rectangle" } },
       { selector: "node[kind = 'region']", style: { "background-color": "#6a9f58", shape: "hexagon" } },
-      { selector: "edge", style: { width: "mapData(count, 1, 5, 3, 12)", "line-color": "#8a9bb3",
-        "curve-style": "bezier" } },
+      { selector: "edge", style: { width: widest > 1 ? `mapData(count, 1, ${widest}, 2, 8)` : 2,
+        "line-color": "#8a9bb3", "curve-style": "bezier" } },
       { selector: "edge:selected", style: { "line-color": "#c0504d" } },
     ],
   });
   cy.nodes().forEach((n) => { n.data("title", n.data("full")); });
+  window.spacekgLayout(cy);
   const detail = document.getElementById("edge-detail");
   function show(edge) {
     const a = cy.getElementById(edge.data("source")).data("full");
@@ -55,7 +51,7 @@
       const li = document.createElement("li");
       const link = document.createElement("a");
       link.href = p.path;
-      link.textContent = p.label || (zh ? "伙伴关系" : "partnership");
+      link.textContent = p.label || window.spacekgT("partnership");
       li.append(link);
       for (const para of p.paragraphs) {
         const pl = document.createElement("a");

@@ -1,6 +1,16 @@
-// Typeahead over /api/search for every search box, and the language toggle.
+// The interface strings of the reader's language (the page carries its catalogue as JSON),
+// typeahead over /api/search for every search box, and the language toggle.
 (function () {
   "use strict";
+  const catalogue = document.getElementById("messages");
+  const messages = catalogue ? JSON.parse(catalogue.textContent) : {};
+  // spacekgT(KEY, a, b): the catalogue's text with {0}, {1} filled in; KEY itself if missing
+  window.spacekgMessages = messages;
+  window.spacekgT = function (key) {
+    const args = Array.prototype.slice.call(arguments, 1);
+    const text = key in messages ? messages[key] : key;
+    return text.replace(/\{(\d+)\}/g, function (m, i) { return i < args.length ? String(args[i]) : m; });
+  };
   function typeahead(input, list) {
     if (!input || !list) return;
     let timer = null, items = [], active = -1, seq = 0;
