@@ -247,7 +247,7 @@ def test_claim_page_shows_its_text_in_the_reader_language(client: FlaskClient, l
     import re
     page = _page(client, "/id/claim/para-19-5", lang)
     evidence = page.split('id="evidence"', 1)[1]  # the claim's facts under their sentence
-    assert re.search(re.escape(label) + r"</a>: <span class=\"literal\">" + re.escape(shown),
+    assert re.search(re.escape(label) + r"</a>: <span class=\"literal\"[^>]*>" + re.escape(shown),
                      evidence), label
     before, details = evidence.split(f"<summary>{summary}</summary>", 1)
     assert shown in before and aside not in before
