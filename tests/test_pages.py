@@ -125,17 +125,25 @@ def test_no_page_loads_anything_from_elsewhere() -> None:
         assert "cdn" not in script.read_text(encoding="utf-8").lower()
 
 
-def test_quotes_pick_the_sentence_that_names_the_value() -> None:
-    d = describe(report_store(), BASE + "id/programme/artemis")
-    fact = next(f for f in d.outgoing if str(f.value) == BASE + "id/mission/artemis-3")
-    source = fact.paragraphs[0]
-    quote = statements.quote_for(d, fact, source.text)
-    assert "阿尔忒弥斯三号" in quote
-    assert quote in (source.text or "") and len(quote) < len(source.text or "")
+def test_a_fact_is_shown_under_the_sentence_the_data_names_for_it() -> None:
+    """The Chang'e-6 payload partnership: its statements sit under ¶36 sentence 3 (the
+    selection), not under the paragraph's opening sentence."""
+    d = describe(report_store(), BASE + "id/partnership/change-6-pakistan-cubesat")
+    evidence, _, _ = statements.evidence_by_paragraph(d, "zh")
+    [para_36] = [e for e in evidence if e.source.number == "36"]
+    cited = {s.iri for g in para_36.groups for s in g.sentences}
+    assert cited == {BASE + "id/document/a-ac-105-1294/para/36/sentence/3"}
+    status = [g for g in para_36.groups for f in g.outgoing
+              if f.predicate.endswith("#partnershipStatus")]
+    assert status and "已入选" not in status[0].sentences[0].zh  # the word is a status label
+    assert "有四个项目入选" in status[0].sentences[0].zh
 
 
-def test_sentences_split_after_chinese_punctuation() -> None:
-    assert statements.sentences("甲。乙；丙！丁") == ["甲。", "乙；", "丙！", "丁"]
+def test_each_sentence_is_shown_once_on_an_entity_page() -> None:
+    d = describe(report_store(), BASE + "id/agency/cnsa")
+    evidence, _, _ = statements.evidence_by_paragraph(d, "en")
+    shown = [s.iri for e in evidence for g in e.groups for s in g.sentences]
+    assert shown and len(shown) == len(set(shown))
 
 
 def test_inferred_facts_are_kept_apart_from_stated_ones() -> None:

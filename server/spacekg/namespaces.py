@@ -28,6 +28,7 @@ PREFIXES: dict[str, str] = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "graph": str(GRAPH),
     "org": str(ORG),
+    "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
     "owl": "http://www.w3.org/2002/07/owl#",
     "prov": "http://www.w3.org/ns/prov#",
     "qudt": "http://qudt.org/schema/qudt/",

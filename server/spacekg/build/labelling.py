@@ -124,11 +124,13 @@ def _said(v: _View, s: URIRef, who: URIRef, what: URIRef) -> Label | None:
     if any(len([o for o in v.objects(s, what) if isinstance(o, Literal)
                 and (o.language or "")[:2] == lang]) > 1 for lang in ("zh", "en")):
         return None
-    agent = v.one(s, who)
+    agents = v.objects(s, who)  # a joint claim names all its speakers
     out = {}
     for lang, limit, colon in (("zh", _ZH_LIMIT, "："), ("en", _EN_LIMIT, ": ")):
         text = v.text(s, what, lang) or ""
-        head = v.name(agent, lang) if agent is not None else None
+        names = [v.name(a, lang) for a in agents]
+        head = "、".join(names) if lang == "zh" else " and ".join(
+            [", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
         out[lang] = (f"{head}{colon}" if head else "") + shorten(text, limit)
     return Label(out["zh"], out["en"])
 
@@ -174,6 +176,14 @@ def _statistic(v: _View, s: URIRef) -> Label:
     return Label(out["zh"], out["en"])
 
 
+def _stated_count(v: _View, s: URIRef) -> Label:
+    """What is counted, of what, and the number: "外层空间活动长期可持续性准则——准则：21"."""
+    of, count = v.one(s, SKG.countOf), v.one(s, SKG["count"])
+    zh = f"{v.name(of, 'zh')}——{v.text(s, SKG.population, 'zh') or ''}：{count}"
+    en = f"{v.name(of, 'en')} — {v.text(s, SKG.population, 'en') or ''}: {count}"
+    return Label(zh, en)
+
+
 def _objective(v: _View, s: URIRef) -> Label:
     letter = v.one(s, SKG.ordinal)
     mark = f" ({letter})" if letter else ""
@@ -193,7 +203,7 @@ def _selection(v: _View, s: URIRef) -> Label:
                  f"Selected for {v.name(mission, 'en')}: {v.name(payload, 'en')}")
 
 
-_UNITS = {"KiloGM": ("公斤", "kg")}
+_UNITS = {"KiloGM": ("公斤", "kg"), "CentiM": ("厘米", "cm")}
 
 
 def _quantity_text(v: _View, q: object) -> tuple[str, str]:
@@ -232,11 +242,11 @@ def _citation(v: _View, s: URIRef) -> Label:
 
 
 def _partnership(v: _View, s: URIRef) -> Label:
-    """Partners in the order coordinator, contributors, partners, hosts, regions; the most specific
-    subject (a payload rather than the mission carrying it; the topic when the subject is a
-    partner itself) after the colon."""
-    roles = (SKG.coordinatingPartner, SKG.contributingPartner, SKG.partner, SKG.hostPartner,
-             SKG.partnerRegion)
+    """Partners in the order coordinator, contributors, joint partners, hosts, regions; the most
+    specific subject (a payload rather than the mission carrying it; the topic when the subject
+    is a partner itself) after the colon."""
+    roles = (SKG.coordinatingPartner, SKG.contributingPartner, SKG.jointPartner, SKG.partner,
+             SKG.hostPartner, SKG.partnerRegion)
     partners = list(dict.fromkeys(p for role in roles for p in v.objects(s, role)))
     subjects = [o for o in v.objects(s, SKG.partnershipSubject) if o not in partners]
     subjects = subjects or v.objects(s, SKG.topic) or v.objects(s, SKG.partnershipSubject)
@@ -256,11 +266,14 @@ RULES: list[tuple[URIRef, Callable[[_View, URIRef], Label]]] = [
     (SKG.OperativeClause, _clause),
     (SKG.Recommendation, _claim),
     (SKG.Conclusion, _claim),
+    (SKG.Observation, _claim),
+    (SKG.Affirmation, _claim),
     (SKG.ComparativeClaim, _claim),
     (SKG.Claim, _claim),
     (SKG.KeynoteSpeech, _presentation),
     (SKG.Presentation, _presentation),
     (SKG.ParticipationStatistic, _statistic),
+    (SKG.StatedCount, _stated_count),
     (SKG.Objective, _objective),
     (SKG.CoreValue, _core_value),
     (SKG.PayloadSelection, _selection),

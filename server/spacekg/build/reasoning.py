@@ -56,7 +56,7 @@ _PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationPrope
 
 #: The fixpoint rules, in the order they run each round.
 RULES = ("infer-subclass-types", "infer-subproperties", "infer-inverses", "infer-transitive",
-         "infer-domain-range-types")
+         "infer-domain-range-types", "infer-partnership-roles")
 _MAX_ROUNDS = 50
 _INFERENCES_ONTOLOGY = "http://inferrences/"  # owlready2's name for it, sic
 

@@ -51,6 +51,7 @@ from spacekg.publish.links import page_path, report_neighbours
 from spacekg.publish.ontologydocs import ontology_terms
 from spacekg.publish.statements import (
     HEADER_PROPERTIES,
+    evidence_by_paragraph,
     group_facts,
     linked_iris,
     statements_by_subject,
@@ -146,13 +147,15 @@ def entity(rest: str) -> Response:
         return represent(path, fmt, rdf_body(description.to_dataset(), fmt),
                          negotiated=suffix is None)
     lang = language()
+    evidence, rest_out, rest_in = evidence_by_paragraph(description, lang)
     context: dict[str, Any] = {
         "d": description,
         "title": description.label(iri, lang),
         "path": path,
-        "outgoing": group_facts(description, description.outgoing, lang,
+        "evidence": evidence,
+        "outgoing": group_facts(description, rest_out, lang,
                                 skip=HEADER_PROPERTIES | {str(RDF.value)}, inferred=False),
-        "incoming": group_facts(description, description.incoming, lang, inferred=False),
+        "incoming": group_facts(description, rest_in, lang, inferred=False),
         "inferred_out": group_facts(description, description.outgoing, lang,
                                     skip=HEADER_PROPERTIES, inferred=True),
         "inferred_in": group_facts(description, description.incoming, lang, inferred=True),

@@ -29,7 +29,7 @@ from spacekg.publish.licence import (
 from spacekg.publish.linkeddata import Description, readable_name
 from spacekg.publish.links import href_for, page_path
 from spacekg.publish.search import IndexCache, SearchIndex
-from spacekg.publish.statements import quote_for, statement_rows
+from spacekg.publish.statements import statement_rows
 
 EXTENSION = "spacekg.site"
 
@@ -78,7 +78,7 @@ def page_context(lang: str) -> dict[str, Any]:
     """Variables every template uses."""
     return {"ui": messages(lang), "lang": lang, "other_lang": "zh" if lang == "en" else "en",
             "page_path": page_path, "href_for": href_for, "curie": curie, "label_of": label_of,
-            "quote_for": quote_for, "split_languages": split_languages,
+            "split_languages": split_languages,
             "localise_source": localise_source, "text_lang": text_lang,
             "statement_rows": statement_rows,
             "localise_download_title": localise_download_title,

@@ -67,6 +67,7 @@ CONTEXT: dict[str, str] = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "schema": "https://schema.org/",
     "prov": "http://www.w3.org/ns/prov#",
+    "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
     "unit": "http://qudt.org/vocab/unit/",
 }
 

@@ -235,18 +235,49 @@ class Fact:
 
     @property
     def paragraphs(self) -> list[Source]:
-        return sorted((s for s in self.sources if s.paragraph), key=_source_order)
+        return sorted((s for s in self.sources if s.paragraph), key=source_order)
 
     @property
     def inferred_only(self) -> bool:
         return all(s.kind == "inferred" for s in self.sources)
 
 
-def _source_order(source: Source) -> tuple[int, str]:
+def source_order(source: Source) -> tuple[int, str]:
     number = source.number
     digits = re.sub(r"\D", "", number)
     prefix = {"P": 1000, "O": 2000}.get(number[:1], 0)
     return (prefix + int(digits) if digits else 9999, number)
+
+
+@dataclass(frozen=True)
+class StatedSentence:
+    """A sentence of the report that states a fact: its IRI, paragraph, NIF offsets into the
+    paragraph's Chinese text, the Chinese words and SpaceKG's English rendering."""
+
+    iri: str
+    paragraph: str
+    begin: int
+    end: int
+    zh: str
+    en: str | None = None
+
+    @property
+    def number(self) -> str:
+        """Its number in the paragraph (the last segment of ``…/sentence/K``)."""
+        return self.iri.rsplit("/", 1)[-1]
+
+    def text_in(self, lang: str) -> str:
+        """The sentence in ``lang`` (``en``: SpaceKG's rendering when there is one)."""
+        return (self.en or self.zh) if lang == "en" else self.zh
+
+    def in_paragraph(self, zh: str | None, en: str | None, lang: str) -> tuple[str, str, str]:
+        """(before, the sentence, after) in the paragraph text of ``lang``, to highlight it:
+        the Chinese by its offsets, the English rendering by where its aligned text sits."""
+        if lang == "en" and en and self.en and self.en in en:
+            at = en.index(self.en)
+            return en[:at], self.en, en[at + len(self.en):]
+        text = zh or ""
+        return text[:self.begin], text[self.begin:self.end], text[self.end:]
 
 
 @dataclass
@@ -257,6 +288,13 @@ class Description:
     outgoing: list[Fact]
     incoming: list[Fact]
     labels: dict[str, Labels]
+    #: fact node → the sentences that state it (``prov:wasDerivedFrom``), in reading order
+    sentences: dict[str, list[StatedSentence]] = field(default_factory=dict)
+
+    def stating(self, node: str, paragraph: str) -> list[StatedSentence]:
+        """The sentences of ``paragraph`` that state the fact node ``node`` (none for a
+        resource that is not a fact node, such as a paragraph mentioning an entity)."""
+        return [s for s in self.sentences.get(str.__str__(node), []) if s.paragraph == paragraph]
 
     @property
     def types(self) -> list[str]:
@@ -346,7 +384,25 @@ def describe(store: Store, iri: str) -> Description:
         for src in fact.sources:
             if src.paragraph:
                 linked.add(src.paragraph)
-    return Description(iri, outgoing, incoming, labels_of(store, linked))
+    nodes = [iri] + [str(f.value) for f in incoming if isinstance(f.value, URIRef)]
+    return Description(iri, outgoing, incoming, labels_of(store, linked),
+                       stating_sentences(store, nodes))
+
+
+def stating_sentences(store: Store, nodes: Iterable[str]) -> dict[str, list[StatedSentence]]:
+    """The sentences that state each of ``nodes`` (``queries/ld-sentences.rq``), in order."""
+    found: dict[str, list[StatedSentence]] = {}
+    wanted = sorted(set(nodes))
+    for start in range(0, len(wanted), 400):
+        for row in select(store, "ld-sentences", node=wanted[start:start + 400]):
+            sentence = StatedSentence(
+                str(row["sentence"]), str(row["para"]), int(row["begin"].toPython()),
+                int(row["end"].toPython()), str(row["zh"]),
+                str(row["en"]) if "en" in row else None)
+            found.setdefault(str(row["node"]), []).append(sentence)
+    for sentences in found.values():
+        sentences.sort(key=lambda s: (s.paragraph, s.begin))
+    return found
 
 
 def graph_statements(store: Store, graph: str) -> list[tuple[Any, Any, Any]]:

@@ -30,6 +30,7 @@ ROLES: dict[URIRef, str] = {
     SKG.hostPartner: "host",
     SKG.coordinatingPartner: "coordinating",
     SKG.contributingPartner: "contributing",
+    SKG.jointPartner: "joint",
 }
 _ONTOLOGY = str(GRAPH["ontology"])
 _INFERRED = str(GRAPH["inferred"])

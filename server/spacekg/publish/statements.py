@@ -1,17 +1,24 @@
-"""A resource's facts as an entity or paragraph page shows them: grouped by property in
-reading order, with the sentence of the source paragraph each one rests on.
+"""A resource's facts as an entity or paragraph page shows them: grouped by the paragraph
+and the sentence that state them (as the data says), the rest by property in reading order.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from spacekg.publish.language import natural_key, split_languages
-from spacekg.publish.linkeddata import Description, Fact, Labels, local_name
+from spacekg.publish.linkeddata import (
+    Description,
+    Fact,
+    Labels,
+    Source,
+    StatedSentence,
+    local_name,
+    source_order,
+)
 
 #: Properties shown in the page header rather than in the table of facts.
 HEADER_PROPERTIES = {str(SKOS.prefLabel), str(RDFS.label), str(SKOS.altLabel), str(RDF.type)}
@@ -99,35 +106,62 @@ def linked_iris(triples: list[tuple[object, object, object]]) -> set[str]:
     return out
 
 
-_SENTENCE_END = re.compile(r"(?<=[。；！？])")
-_SENTENCE_END_EN = re.compile(r"(?<=[.;!?])\s+(?=[A-Z(])")
+@dataclass
+class Backed:
+    """Statements of a page that the same sentence(s) state, shown under them once."""
+
+    sentences: list[StatedSentence]  # one; empty: the paragraph states them, names no sentence
+    outgoing: list[Fact] = field(default_factory=list)
+    incoming: list[Fact] = field(default_factory=list)
 
 
-def sentences(text: str, lang: str = "zh") -> list[str]:
-    """The sentences of a paragraph: Chinese split after 。；！？, English after . ; ! ? and
-    before a capital."""
-    pattern = _SENTENCE_END_EN if lang == "en" else _SENTENCE_END
-    return [s.strip() for s in pattern.split(text) if s.strip()]
+@dataclass
+class ParagraphEvidence:
+    """One paragraph or clause of the report and the statements of a page it holds."""
+
+    source: Source
+    groups: list[Backed] = field(default_factory=list)
 
 
-def quote_for(description: Description, fact: Fact, text: str | None, lang: str = "zh") -> str:
-    """The sentence of ``text`` (in ``lang``) that names the fact's value (or else the
-    described resource), so the page quotes the words the fact rests on rather than the
-    paragraph's opening."""
-    if not text:
-        return ""
-    parts = sentences(text, lang)
-
-    def names(iri: str) -> list[str]:
-        found = description.labels.get(iri)
-        if not found:
-            return []
-        return sorted({*found.pref.values(), *found.alt}, key=len, reverse=True)
-
-    own = [str(fact.value)] if isinstance(fact.value, Literal) else []  # a claim's own text
-    for needles in (own, names(str(fact.value)), names(description.iri)):
-        needles = [n for n in needles if len(n) >= 2]
-        for sentence in parts:
-            if any(n in sentence for n in needles):
-                return sentence
-    return parts[0] if parts else text
+def evidence_by_paragraph(description: Description, lang: str
+                          ) -> tuple[list[ParagraphEvidence], list[Fact], list[Fact]]:
+    """The page's stated facts grouped by the paragraph that states them and, within it, by
+    the sentence(s) the data names for them (``prov:wasDerivedFrom``), so each sentence is
+    shown once with every statement it backs. Returns the groups and the outgoing and
+    incoming facts no paragraph states (registry, ontology), for the property lists."""
+    paragraphs: dict[str, ParagraphEvidence] = {}
+    groups: dict[tuple[str, tuple[str, ...]], Backed] = {}
+    rest: dict[str, list[Fact]] = {"out": [], "in": []}
+    for direction, facts in (("out", description.outgoing), ("in", description.incoming)):
+        for fact in facts:
+            if fact.inferred_only or (direction == "out" and fact.predicate in
+                                      HEADER_PROPERTIES | {str(RDF.value)}):
+                continue
+            sources = [s for s in fact.paragraphs if s.paragraph != description.iri]
+            if not sources:
+                rest[direction].append(fact)
+                continue
+            node = description.iri if direction == "out" else str(fact.value)
+            for source in sources:
+                para = str(source.paragraph)
+                if node == para:  # the paragraph mentions the resource: its heading says so
+                    paragraphs.setdefault(para, ParagraphEvidence(source))
+                    continue
+                paragraphs.setdefault(para, ParagraphEvidence(source))
+                # one group per sentence: a fact stated by two sentences stands under each
+                for sentence in description.stating(node, para) or [None]:
+                    key = (para, sentence.iri if sentence else "")
+                    group = groups.get(key)
+                    if group is None:
+                        group = groups[key] = Backed([sentence] if sentence else [])
+                        paragraphs[para].groups.append(group)
+                    (group.outgoing if direction == "out" else group.incoming).append(fact)
+    for evidence in paragraphs.values():
+        evidence.groups.sort(key=lambda g: (not g.sentences,
+                                            [s.begin for s in g.sentences]))
+        for group in evidence.groups:
+            for facts in (group.outgoing, group.incoming):
+                facts.sort(key=lambda f: (description.label(f.predicate, lang).casefold(),
+                                          _value_key(f, description, lang)))
+    ordered = sorted(paragraphs.values(), key=lambda e: source_order(e.source))
+    return ordered, rest["out"], rest["in"]
