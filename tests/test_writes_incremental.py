@@ -122,7 +122,11 @@ def test_broken_fixture_as_a_write_is_rejected_with_the_violations_full_validati
     assert found_incremental == found_full
     assert found_full
     assert last_record(full)["validation"] == "full"
-    assert last_record(incremental)["validation"] == "incremental"
+    record = last_record(incremental)
+    # a fixture that rewrites a paragraph reaches its sentences and every fact citing them:
+    # then the gate validates in full by design (the affected part is most of the data)
+    assert record["validation"] == "incremental" \
+        or "is most of the data" in str(record["validation_reason"]), record
 
 
 def test_valid_small_write_is_accepted_incrementally_and_inferences_stay_as_built(
