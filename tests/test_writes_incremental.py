@@ -20,7 +20,18 @@ from spacekg.write.gate import GraphTarget, WriteGate
 from spacekg.write.incremental import ShapeReach, Step, Unbounded
 
 FIXTURES = Path(__file__).parent / "fixtures"
-BROKEN = sorted((FIXTURES / "broken").glob("*.trig"))
+#: The modelling rules' fixtures (one pattern each: a stated property the build derives, a
+#: topic with skg:about, a count as a property...) are rejected by full validation in
+#: test_validate.py; their shapes read the focus node's triples and at most one step on,
+#: which the walk analysis covers (test_walks_are_derived_from_paths_nested_shapes...).
+#: Each write here costs two validations of the whole report (about 30 s), so the
+#: incremental-equals-full comparison runs on the fixtures whose shapes walk further.
+PATTERN_ONLY = {
+    "co-organiser-stated-twice", "count-as-property", "has-component-stated",
+    "has-mission-stated", "has-presentation-stated", "partner-without-role",
+    "secretariat-stated", "topic-as-about", "unit-as-sub-organisation",
+}
+BROKEN = sorted(p for p in (FIXTURES / "broken").glob("*.trig") if p.stem not in PATTERN_ONLY)
 SKG = "https://w3id.org/spacekg/ontology#"
 ID = "https://w3id.org/spacekg/id/"
 REFERENCE = "https://w3id.org/spacekg/graph/reference"
