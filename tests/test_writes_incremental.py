@@ -128,16 +128,16 @@ def test_broken_fixture_as_a_write_is_rejected_with_the_violations_full_validati
         fixture: Path, gates: tuple[WriteGate, WriteGate]) -> None:
     incremental, full = gates
     update = fixture_as_write(fixture)
-    found_full = rejected(full, update)
     found_incremental = rejected(incremental, update)
-    assert found_incremental == found_full
-    assert found_full
-    assert last_record(full)["validation"] == "full"
+    assert found_incremental
     record = last_record(incremental)
-    # a fixture that rewrites a paragraph reaches its sentences and every fact citing them:
-    # then the gate validates in full by design (the affected part is most of the data)
-    assert record["validation"] == "incremental" \
-        or "is most of the data" in str(record["validation_reason"]), record
+    if record["validation"] != "incremental":
+        # a fixture that rewrites a paragraph reaches its sentences and every fact citing
+        # them: the gate validates in full by design, and full against full proves nothing
+        assert "is most of the data" in str(record["validation_reason"]), record
+        return
+    assert rejected(full, update) == found_incremental
+    assert last_record(full)["validation"] == "full"
 
 
 def test_valid_small_write_is_accepted_incrementally_and_inferences_stay_as_built(
