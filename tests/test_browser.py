@@ -475,7 +475,8 @@ def test_every_page_speaks_chinese(
 
     # the SPARQL page at work: a query's table (labels, counts), its map, its graph, an error
     p.evaluate("""() => { const tab = window.spacekgYasgui.getTab();
-        tab.setQuery('SELECT ?c (COUNT(?partnership) AS ?n) WHERE { ?partnership skg:partner ?c . '
+        tab.setQuery('SELECT ?c (COUNT(?partnership) AS ?n) WHERE { ?partnership '
+          + 'skg:hostPartner|skg:coordinatingPartner|skg:contributingPartner|skg:jointPartner ?c . '
           + '?c a skg:Country } GROUP BY ?c'); tab.query(); }""")  # type: ignore[attr-defined]
     p.wait_for_selector(".yasr tbody tr", timeout=20_000)  # type: ignore[attr-defined]
     p.wait_for_function(  # type: ignore[attr-defined]
