@@ -442,7 +442,8 @@ def test_a_memory_hungry_query_is_stopped_with_503_under_the_limit(server: str) 
         sampler.join()
     for response in hungry_answers:  # past its share of long queries, a client gets 429
         assert (response.status_code, response.json()["error"]["type"]) in (
-            (503, "MemoryLimitExceeded"), (503, "Overloaded"), (429, "TooManyRequests")
+            (503, "MemoryLimitExceeded"), (503, "QueryTimeout"), (503, "Overloaded"),
+            (429, "TooManyRequests"),
         ), response.text
     assert any(r.json()["error"]["type"] == "MemoryLimitExceeded" for r in hungry_answers)
     assert answers and all(answers)
